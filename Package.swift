@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "BitBarrier",
+    products: [
+        .executable(name: "bitbarrier", targets: ["BitBarrierCLI"]),
+        .library(name: "BitBarrierCore", targets: ["BitBarrierCore"]),
+        .library(name: "BitBarrierImport", targets: ["BitBarrierImport"]),
+        .library(name: "BitBarrierData", targets: ["BitBarrierData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // C is quarantined: OpenBLAS is imported by exactly one Swift file (Core/Numerics/BLAS.swift).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Generated once from onnx.proto3 by Scripts/gen-onnx-proto.sh; never edited by hand.
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Tensors, intervals, the network IR, every layer with all its semantics, bound analyses.
+        .target(name: "BitBarrierCore", dependencies: ["CBLAS"]),
+        // ONNX and .nnet model import into the IR.
+        .target(name: "BitBarrierImport", dependencies: ["BitBarrierCore", "ONNXProto"]),
+        // Datasets (CSV, .npy) and VNN-LIB specifications.
+        .target(name: "BitBarrierData"),
+        // The thin command-line shell.
+        .executableTarget(
+            name: "BitBarrierCLI",
+            dependencies: [
+                "BitBarrierCore", "BitBarrierImport", "BitBarrierData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "BitBarrierCoreTests", dependencies: ["BitBarrierCore"]),
+        .testTarget(
+            name: "BitBarrierImportTests", dependencies: ["BitBarrierImport", "BitBarrierCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "BitBarrierDataTests", dependencies: ["BitBarrierData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BitBarrierCLITests", dependencies: ["BitBarrierCLI"]),
+    ]
+)

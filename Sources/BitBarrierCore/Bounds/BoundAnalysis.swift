@@ -1,0 +1,157 @@
+/// How bounds are computed.
+public enum BoundMethod: String, Sendable, CaseIterable, Codable {
+    /// Interval bound propagation: one interval per neuron, layer by layer.
+    case ibp
+    /// CROWN: backward linear relaxation to the input, intermediate bounds by CROWN as well.
+    case crown
+    /// CROWN at the output, IBP for intermediate layers.
+    case crownIBP = "crown-ibp"
+}
+
+/// Sound bounds of every node of a network over an input box, and of linear specifications of
+/// its output.
+///
+/// IBP runs the layers' interval transformers forward. CROWN, for each node that feeds a
+/// nonlinear layer, substitutes the layers' backward relaxations from that node to the input
+/// (in reverse topological order, summing the rows of nodes read by several consumers) and
+/// minimises the resulting linear function over the box; the result is intersected with the
+/// IBP bound (both are sound). Only neurons that IBP cannot prove stable are bounded by CROWN
+/// when the consumer is a ReLU. Proofs/CROWN.md.
+public struct BoundAnalysis: Sendable {
+    public let network: Network
+    let live: [Bool]
+    /// Nodes whose bounds are tightened by CROWN: the inputs of nonlinear layers.
+    let needsCrown: [Bool]
+
+    public init(network: Network) {
+        self.network = network
+        live = network.liveNodes
+        var needs = [Bool](repeating: false, count: network.nodes.count)
+        for node in network.nodes where node.layer is ReLU || node.layer is Sigmoid || node.layer is Tanh || node.layer is MaxPool {
+            for case .node(let j) in node.inputs { needs[j] = true }
+        }
+        needsCrown = needs
+    }
+
+    func bounds(of ref: ValueRef, box: Bounds, nodes: [Bounds]) -> Bounds {
+        switch ref {
+        case .input: return box
+        case .node(let i): return nodes[i]
+        }
+    }
+
+    /// Interval bounds of every node (IBP).
+    public func intervalBounds(_ box: Bounds) -> [Bounds] {
+        var result: [Bounds] = []
+        result.reserveCapacity(network.nodes.count)
+        for (i, node) in network.nodes.enumerated() {
+            guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
+            result.append(node.layer.propagate(node.inputs.map { bounds(of: $0, box: box, nodes: result) }))
+        }
+        return result
+    }
+
+    /// Bounds of every node with intermediate bounds by `intermediate` (IBP or CROWN).
+    public func layerBounds(_ box: Bounds, intermediate: BoundMethod) -> [Bounds] {
+        if intermediate == .ibp { return intervalBounds(box) }
+        var result: [Bounds] = []
+        result.reserveCapacity(network.nodes.count)
+        for (i, node) in network.nodes.enumerated() {
+            guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
+            var b = node.layer.propagate(node.inputs.map { bounds(of: $0, box: box, nodes: result) })
+            let direct = node.inputs.allSatisfy { $0 == .input }
+            if needsCrown[i] && !direct {
+                let consumerIsReLU = network.nodes.contains { n in n.layer is ReLU && n.inputs.contains(.node(i)) }
+                let candidates = (0..<b.count).filter { !consumerIsReLU || (b.lower[$0] < 0 && b.upper[$0] > 0) }
+                if !candidates.isEmpty {
+                    b = tighten(node: i, bounds: b, indices: candidates, box: box, nodes: result)
+                }
+            }
+            result.append(b)
+        }
+        return result
+    }
+
+    /// Tightens the bounds of the given neurons of a node by backward substitution.
+    func tighten(node i: Int, bounds b: Bounds, indices: [Int], box: Bounds, nodes: [Bounds]) -> Bounds {
+        let n = b.count
+        var rows = LinearRows.identity(n, sign: 1, selecting: indices)
+        let negative = LinearRows.identity(n, sign: -1, selecting: indices)
+        rows.rows += negative.rows
+        rows.values += negative.values
+        let lows = lowerBounds(of: rows, at: i, box: box, nodes: nodes)
+        var tightened = b
+        for (k, j) in indices.enumerated() {
+            tightened.lower[j] = max(b.lower[j], lows[k])
+            tightened.upper[j] = min(b.upper[j], -lows[indices.count + k])
+        }
+        return tightened
+    }
+
+    /// Sound lower bounds of rows . value(node t) over the box, given bounds of all nodes before t.
+    public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> [Double] {
+        var pending: [Int: LinearRows] = [t: rows]
+        var constant = [Double](repeating: 0, count: rows.rows)
+        var onInput: LinearRows? = nil
+        for i in stride(from: t, through: 0, by: -1) {
+            guard let a = pending.removeValue(forKey: i) else { continue }
+            let node = network.nodes[i]
+            let inputBounds = node.inputs.map { bounds(of: $0, box: box, nodes: nodes) }
+            let step = node.layer.backward(a, inputs: inputBounds)
+            for r in 0..<constant.count { constant[r] = (constant[r] + step.constant[r]).nextDown }
+            for (k, ref) in node.inputs.enumerated() {
+                guard let part = step.inputs[k] else { continue }
+                let existing: LinearRows?
+                switch ref {
+                case .input: existing = onInput
+                case .node(let j): existing = pending[j]
+                }
+                var merged = part
+                if var e = existing {
+                    let err = e.add(part, magnitude: inputBounds[k].magnitude)
+                    for r in 0..<constant.count { constant[r] = (constant[r] - err[r]).nextDown }
+                    merged = e
+                }
+                switch ref {
+                case .input: onInput = merged
+                case .node(let j): pending[j] = merged
+                }
+            }
+        }
+        guard let a = onInput else { return constant }
+        return a.minimum(over: box, plus: constant)
+    }
+
+    /// Sound lower bounds of rows . output over the box by the given method.
+    public func outputLowerBounds(_ rows: LinearRows, box: Bounds, method: BoundMethod) -> [Double] {
+        switch method {
+        case .ibp:
+            // IBP with the specification folded into the output layer (as auto_LiRPA does).
+            let nodes = intervalBounds(box)
+            let last = network.nodes[network.output]
+            let step = last.layer.backward(rows, inputs: last.inputs.map { bounds(of: $0, box: box, nodes: nodes) })
+            var result = step.constant
+            for (k, ref) in last.inputs.enumerated() {
+                guard let part = step.inputs[k] else { continue }
+                let low = part.minimum(over: bounds(of: ref, box: box, nodes: nodes), plus: [Double](repeating: 0, count: rows.rows))
+                for r in result.indices { result[r] = (result[r] + low[r]).nextDown }
+            }
+            return result
+        case .crown, .crownIBP:
+            let nodes = layerBounds(box, intermediate: method == .crown ? .crown : .ibp)
+            return lowerBounds(of: rows, at: network.output, box: box, nodes: nodes)
+        }
+    }
+
+    /// The margin specification for a label: row j is logit_label - logit_j, for j != label.
+    public static func marginRows(label: Int, classes: Int) -> LinearRows {
+        var rows = LinearRows(zeros: classes - 1, columns: classes)
+        var r = 0
+        for j in 0..<classes where j != label {
+            rows.values[r * classes + label] = 1
+            rows.values[r * classes + j] = -1
+            r += 1
+        }
+        return rows
+    }
+}

@@ -1,0 +1,58 @@
+/// Linear lower and upper bounds of an elementwise function on each neuron's input interval:
+/// lowerSlope[j] * x + lowerIntercept[j] <= f(x) <= upperSlope[j] * x + upperIntercept[j]
+/// for every real x in [l_j, u_j].
+///
+/// ReLU, Sigmoid and Tanh each produce one of these (with intercepts made sound by the layer);
+/// the backward step that consumes it, with its error terms, is written once here.
+public struct ElementwiseRelaxation: Sendable {
+    public var lowerSlope: [Double]
+    public var lowerIntercept: [Double]
+    public var upperSlope: [Double]
+    public var upperIntercept: [Double]
+
+    public init(count: Int) {
+        lowerSlope = [Double](repeating: 0, count: count)
+        lowerIntercept = lowerSlope
+        upperSlope = lowerSlope
+        upperIntercept = lowerSlope
+    }
+
+    /// Substitutes the relaxation into rows `a` (a lower bound of a . y is wanted): a
+    /// nonnegative coefficient takes the lower line, a negative one the upper line.
+    ///
+    /// The products a_j * slope_j are rounded (error <= u |product| + eta each, times |x_j| <=
+    /// m_j) and the constant sum_j a_j * intercept_j has the dot-product error; both are
+    /// subtracted from the constant, which is then rounded down.
+    public func backward(_ a: LinearRows, input x: Bounds) -> BackwardStep {
+        let n = a.columns
+        let m = x.magnitude
+        var out = a.values
+        var constant = [Double](repeating: 0, count: a.rows)
+        let g = FloatError.gamma(n + 2)
+        let u = FloatError.unitRoundoff
+        for r in 0..<a.rows {
+            let base = r * n
+            var s = 0.0, mag = 0.0, productError = 0.0
+            for j in 0..<n {
+                let aj = out[base + j]
+                if aj == 0 { continue }
+                let slope: Double, intercept: Double
+                if aj > 0 {
+                    slope = lowerSlope[j]; intercept = lowerIntercept[j]
+                } else {
+                    slope = upperSlope[j]; intercept = upperIntercept[j]
+                }
+                let p = aj * slope
+                out[base + j] = p
+                productError += abs(p) * m[j]
+                let t = aj * intercept
+                s += t
+                mag += abs(t)
+            }
+            let err = ((u * productError + g * (mag + productError)) * (1 + 4 * u)).nextUp
+                + Double(2 * n + 4) * FloatError.eta
+            constant[r] = (s - err).nextDown
+        }
+        return BackwardStep(inputs: [LinearRows(rows: a.rows, columns: n, values: out)], constant: constant)
+    }
+}

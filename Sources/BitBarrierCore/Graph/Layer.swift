@@ -1,0 +1,69 @@
+/// One operator of the network IR with all of its semantics side by side.
+///
+/// The contract every layer keeps (checked per layer by the sampling tests in
+/// `Tests/BitBarrierCoreTests/LayerSoundnessTests.swift`):
+///
+/// - `evaluate` is the concrete float32 semantics, as onnxruntime computes it (within its own
+///   summation-order differences).
+/// - `propagate` is the interval transformer: for every real input inside the input bounds, the
+///   real-arithmetic output lies inside the returned bounds (outward rounded).
+/// - `backward` is the CROWN linear relaxation: given rows of coefficients `a` such that some
+///   quantity is bounded below by `a . y + c`, it returns coefficients `a_k` on each input `x_k`
+///   and a constant `d` with `a . y >= sum_k a_k . x_k + d` for every real input inside the input
+///   bounds, the floating-point error of computing `a_k` and `d` included.
+/// - `pullback` is the vector-Jacobian product of the concrete function (used by attacks only;
+///   it needs no soundness).
+public protocol Layer: Sendable {
+    /// A short name for listings, e.g. "Dense 784->256".
+    var summary: String { get }
+    /// Number of learned parameters (weights and biases).
+    var parameterCount: Int { get }
+    /// Concrete float32 evaluation.
+    func evaluate(_ inputs: [[Float]]) -> [Float]
+    /// Sound interval bounds of the output.
+    func propagate(_ inputs: [Bounds]) -> Bounds
+    /// Sound backward linear relaxation (see the protocol's discussion).
+    func backward(_ a: LinearRows, inputs: [Bounds]) -> BackwardStep
+    /// Gradient of `gradient . output` with respect to each input, at the given concrete inputs.
+    func pullback(_ inputs: [[Float]], gradient: [Double]) -> [[Double]]
+}
+
+/// Row-major coefficient rows: row r is the linear form sum_j values[r * columns + j] * x_j.
+public struct LinearRows: Sendable {
+    public var rows: Int
+    public var columns: Int
+    public var values: [Double]
+
+    public init(rows: Int, columns: Int, values: [Double]) {
+        precondition(values.count == rows * columns, "LinearRows: \(values.count) values for \(rows)x\(columns)")
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+
+    public init(zeros rows: Int, columns: Int) {
+        self.init(rows: rows, columns: columns, values: [Double](repeating: 0, count: rows * columns))
+    }
+
+    /// The identity rows (one per coordinate), optionally negated: the specification used to
+    /// bound each neuron of a layer from below (identity) and from above (negated identity).
+    public static func identity(_ n: Int, sign: Double = 1, selecting indices: [Int]? = nil) -> LinearRows {
+        let idx = indices ?? Array(0..<n)
+        var r = LinearRows(zeros: idx.count, columns: n)
+        for (row, j) in idx.enumerated() { r.values[row * n + j] = sign }
+        return r
+    }
+}
+
+/// The result of one backward step through a layer.
+public struct BackwardStep: Sendable {
+    /// Coefficients on each layer input (nil when the rows do not depend on that input).
+    public var inputs: [LinearRows?]
+    /// A sound lower bound of the constant term contributed by this layer, per row.
+    public var constant: [Double]
+
+    public init(inputs: [LinearRows?], constant: [Double]) {
+        self.inputs = inputs
+        self.constant = constant
+    }
+}

@@ -1,0 +1,19 @@
+/// y = W x + b: ONNX Gemm and MatMul (+ Add of a constant bias) with constant weights.
+///
+/// W is held exactly as the model's float32 weights (converted to Double, exact), so the map has
+/// no weight error; products go through BLAS with the dot-product error term (AffineMap).
+public struct Dense: AffineLayer {
+    public let map: AffineMap
+
+    /// - Parameters:
+    ///   - weights: row-major outputs x inputs.
+    ///   - bias: one per output, or nil for none.
+    public init(outputs: Int, inputs: Int, weights: [Float], bias: [Float]?) {
+        map = AffineMap(
+            outputs: outputs, inputs: inputs, storage: .dense(weights.map(Double.init)),
+            bias: bias?.map(Double.init))
+    }
+
+    public var summary: String { "Dense \(map.inputs)->\(map.outputs)" }
+    public var parameterCount: Int { map.weightCount + map.outputs }
+}
