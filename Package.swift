@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "BitBarrierCore", targets: ["BitBarrierCore"]),
         .library(name: "BitBarrierImport", targets: ["BitBarrierImport"]),
         .library(name: "BitBarrierData", targets: ["BitBarrierData"]),
+        .library(name: "BitBarrierCertify", targets: ["BitBarrierCertify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,17 +23,20 @@ let package = Package(
         .target(name: "BitBarrierCore", dependencies: ["CBLAS"]),
         // ONNX and .nnet model import into the IR.
         .target(name: "BitBarrierImport", dependencies: ["BitBarrierCore", "ONNXProto"]),
+        // Certification: verdicts, radius search, attacks with concrete replay.
+        .target(name: "BitBarrierCertify", dependencies: ["BitBarrierCore"]),
         // Datasets (CSV, .npy) and VNN-LIB specifications.
         .target(name: "BitBarrierData"),
         // The thin command-line shell.
         .executableTarget(
             name: "BitBarrierCLI",
             dependencies: [
-                "BitBarrierCore", "BitBarrierImport", "BitBarrierData",
+                "BitBarrierCore", "BitBarrierImport", "BitBarrierData", "BitBarrierCertify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "BitBarrierCoreTests", dependencies: ["BitBarrierCore"]),
+        .testTarget(name: "BitBarrierCertifyTests", dependencies: ["BitBarrierCertify", "BitBarrierCore", "BitBarrierImport"]),
         .testTarget(
             name: "BitBarrierImportTests", dependencies: ["BitBarrierImport", "BitBarrierCore"],
             resources: [.copy("Fixtures")]
