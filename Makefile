@@ -1,0 +1,49 @@
+# BitBarrier: `make demo` certifies a bundled example and writes a report; `make test` runs the tests.
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN = .build/release/bitbarrier
+EXAMPLE = Examples/digits-mlp
+APT_PACKAGES = libglpk-dev libopenblas-dev
+
+.PHONY: all setup build release demo test references benchmark clean
+
+all: build
+
+# Installs the system libraries BitBarrier links (OpenBLAS; GLPK for the LP/MILP methods).
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release --product bitbarrier
+
+# Certifies the bundled digits MLP and writes its results under Reports/demo/.
+demo: release
+	@mkdir -p Reports/demo
+	$(BIN) inspect $(EXAMPLE)/model.onnx
+	$(BIN) eval $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --json Reports/demo/eval.json > /dev/null
+	$(BIN) certify $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --limit 20 --method crown \
+		--eps 0.01,0.02,0.05 --attack --json Reports/demo/certify.json
+	@echo "wrote Reports/demo/eval.json and Reports/demo/certify.json"
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+# Regenerates the onnxruntime reference outputs and fixture models (needs Python: onnx, onnxruntime).
+references:
+	python3 Scripts/make_references.py
+	python3 Scripts/make_fixtures.py
+
+benchmark: release
+	Scripts/benchmark.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,94 @@
+import ArgumentParser
+import BitBarrierCertify
+import BitBarrierCore
+import Foundation
+
+extension BoundMethod: ExpressibleByArgument {}
+
+/// `bitbarrier bounds MODEL --data FILE --eps E --method ibp|crown`.
+struct BoundsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bounds",
+        abstract: "Sound bounds of every output and of every margin over the eps-ball around each input.",
+        discussion: """
+            For each input x with label y, over every x' with |x' - x|_inf <= eps (clipped to --domain),
+            prints lower/upper bounds of every output and lower bounds of logit_y - logit_j for j != y.
+            Bounds hold for the real-number function of the model's weights: floating-point error in
+            BitBarrier's own arithmetic is accounted for.
+            """
+    )
+
+    @OptionGroup var model: ModelArgument
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var domainOptions: DomainOptions
+
+    @Option(name: .long, help: "Radius of the L-infinity ball.")
+    var eps: Double
+
+    @Option(name: .long, help: "Bounding method: ibp, crown, or crown-ibp (CROWN at the output, IBP inside).")
+    var method: BoundMethod = .crown
+
+    @Option(name: .long, help: "Write the results as JSON to this file ('-' for stdout).")
+    var json: String?
+
+    func validate() throws {
+        guard eps.isFinite, eps >= 0 else { throw ValidationError("--eps must be a nonnegative number, got \(eps)") }
+    }
+
+    struct Sample: Encodable {
+        var index: Int
+        var label: Int?
+        var outputLower: [Double]
+        var outputUpper: [Double]
+        var marginLower: [String: Double]?
+        enum CodingKeys: String, CodingKey {
+            case index, label
+            case outputLower = "output_lower", outputUpper = "output_upper", marginLower = "margin_lower"
+        }
+    }
+
+    struct Result: Encodable {
+        var model: String
+        var method: String
+        var eps: Double
+        var samples: [Sample]
+    }
+
+    func run() throws {
+        BLAS.useSingleThread()
+        let network = try model.load()
+        let dataset = try dataOptions.load(for: network)
+        let domain = try domainOptions.limits(for: dataset)
+        let analysis = BoundAnalysis(network: network)
+        let n = network.outputSize
+        var samples: [Sample] = []
+        for (i, x) in dataset.features.enumerated() {
+            let box = Bounds(center: x, epsilon: eps, clipLower: domain?.lower, clipUpper: domain?.upper)
+            let lower = analysis.outputLowerBounds(LinearRows.identity(n), box: box, method: method)
+            let upper = analysis.outputLowerBounds(LinearRows.identity(n, sign: -1), box: box, method: method).map { -$0 }
+            var margins: [String: Double]? = nil
+            let label = dataset.labels?[i]
+            if let label {
+                let lows = analysis.outputLowerBounds(BoundAnalysis.marginRows(label: label, classes: n), box: box, method: method)
+                let others = (0..<n).filter { $0 != label }
+                margins = Dictionary(uniqueKeysWithValues: zip(others.map(String.init), lows))
+            }
+            samples.append(Sample(index: i, label: label, outputLower: lower, outputUpper: upper, marginLower: margins))
+        }
+        let result = Result(model: model.model, method: method.rawValue, eps: eps, samples: samples)
+        if let json {
+            try Console.writeJSON(result, to: json)
+            if json == "-" { return }
+        }
+        for s in samples {
+            Console.out("input \(s.index)" + (s.label.map { " (label \($0))" } ?? ""))
+            for j in 0..<n {
+                Console.out(String(format: "  y%-3d [%.6g, %.6g]", j, s.outputLower[j], s.outputUpper[j]))
+            }
+            if let m = s.marginLower {
+                let worst = m.values.min() ?? .nan
+                Console.out(String(format: "  min margin lower bound %.6g -> %@", worst, worst > 0 ? "verified" : "not verified"))
+            }
+        }
+    }
+}

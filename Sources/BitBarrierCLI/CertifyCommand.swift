@@ -1,0 +1,115 @@
+import ArgumentParser
+import BitBarrierCertify
+import BitBarrierCore
+import Foundation
+
+/// `bitbarrier certify MODEL --data FILE`: certified radius per input, with an attack bracket.
+struct CertifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certify",
+        abstract: "Find, for each input, the largest L-infinity radius at which the label is proved to hold.",
+        discussion: """
+            The certified radius is the largest eps in [0, --max-radius] (to relative tolerance
+            --tolerance) at which the chosen method proves that every input of the ball keeps the
+            label strictly (a tie is not robust); it is always a radius that was actually verified.
+            Misclassified inputs get radius 0. With --attack, PGD searches for the smallest radius
+            with a counterexample, replayed on the concrete model: [certified, attack] brackets the
+            true robust radius.
+
+            JSON (--json): {"model", "method", "samples": [{"index", "label", "predicted",
+            "certified_radius", "attack_radius", "verified": {"0.01": true, ...}, "time_s"}],
+            "summary": {"certified_accuracy": {"0.01": ...}, "median_radius", ...}}
+            """
+    )
+
+    @OptionGroup var model: ModelArgument
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var domainOptions: DomainOptions
+
+    @Option(name: .long, help: "Bounding method: ibp, crown, or crown-ibp.")
+    var method: BoundMethod = .crown
+
+    @Option(name: .long, help: "Radii to check, comma separated (e.g. 0.01,0.02,0.03).")
+    var eps: String?
+
+    @Flag(name: .long, help: "Also run PGD to bracket the radius from above.")
+    var attack = false
+
+    @Option(name: .long, help: "Largest radius searched.")
+    var maxRadius: Double = 0.5
+
+    @Option(name: .long, help: "Relative tolerance of the radius search.")
+    var tolerance: Double = 1e-3
+
+    @Option(name: .long, help: "Parallel workers (default: all cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "Write the results as JSON to this file ('-' for stdout).")
+    var json: String?
+
+    func validate() throws {
+        guard maxRadius.isFinite, maxRadius > 0 else { throw ValidationError("--max-radius must be a positive number, got \(maxRadius)") }
+        guard tolerance.isFinite, tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1), got \(tolerance)") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let eps { _ = try parseEpsilons(eps, option: "--eps") }
+    }
+
+    func run() throws {
+        BLAS.useSingleThread()
+        let network = try model.load()
+        let dataset = try dataOptions.load(for: network)
+        guard let labels = dataset.labels else {
+            throw ValidationError("\(dataOptions.data): certify needs labels (a CSV with the label first, or --labels FILE.npy)")
+        }
+        let domain = try domainOptions.limits(for: dataset)
+        let radii = try eps.map { try parseEpsilons($0, option: "--eps") } ?? []
+        let certifier = Certifier(network: network, method: method)
+        let pgd = PGDAttack()
+        let count = dataset.features.count
+        let progress = Progress(total: count, label: "certify")
+        let results = ConcurrentResults<CertificationReport.Sample>(count: count)
+        let started = Date()
+        let maxRadius = self.maxRadius, tolerance = self.tolerance, attack = self.attack
+        DispatchQueue.concurrentPerform(iterations: min(jobs, count)) { worker in
+            var i = worker
+            while i < count {
+                let t0 = Date()
+                let query = RobustnessQuery(network: network, center: dataset.features[i], label: labels[i],
+                                            domainLower: domain?.lower, domainUpper: domain?.upper)
+                let predicted = argmax(network.evaluate(query.center))
+                let radius = certifier.certifiedRadius(query, maximum: maxRadius, tolerance: tolerance)
+                var verified: [String: Bool] = [:]
+                for e in radii {
+                    verified[CertificationReport.key(e)] = e <= radius || (radius > 0 && certifier.verify(query, epsilon: e).isVerified)
+                }
+                var attackRadius: Double? = nil
+                if attack, let ce = pgd.attackRadius(query, lower: radius, maximum: maxRadius) {
+                    attackRadius = ce.distance
+                }
+                results.set(i, CertificationReport.Sample(
+                    index: i, label: labels[i], predicted: predicted, certifiedRadius: radius,
+                    attackRadius: attackRadius, verified: verified, timeS: Date().timeIntervalSince(t0)))
+                progress.step()
+                i += jobs
+            }
+        }
+        let samples = results.values.map { $0! }
+        let report = CertificationReport(
+            model: model.model, method: method.rawValue, samples: samples, radii: radii,
+            wallTimeS: Date().timeIntervalSince(started), attack: attack)
+        if let json {
+            try Console.writeJSON(report, to: json)
+            if json == "-" { return }
+        }
+        report.printTable()
+    }
+}
+
+/// Results written by workers, read after they finish.
+final class ConcurrentResults<T>: @unchecked Sendable {
+    private var storage: [T?]
+    private let lock = NSLock()
+    init(count: Int) { storage = [T?](repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.lock(); storage[i] = v; lock.unlock() }
+    var values: [T?] { lock.lock(); defer { lock.unlock() }; return storage }
+}
