@@ -88,10 +88,13 @@ struct CertificationReport: Encodable {
 
     func printTable() {
         Console.out("model \(model), method \(method), \(samples.count) inputs")
-        Console.out(String(format: "%6@ %6@ %6@ %12@ %12@  %@", "input", "label", "pred", "certified", "attack", "time"))
+        Console.out([pad("input", 6, right: true), pad("label", 6, right: true), pad("pred", 6, right: true),
+                     pad("certified", 12, right: true), pad("attack", 12, right: true), "  time"].joined(separator: " "))
         for s in samples {
             let a = s.attackRadius.map { String(format: "%.5f", $0) } ?? "-"
-            Console.out(String(format: "%6d %6d %6d %12.5f %12@  %.2fs", s.index, s.label, s.predicted, s.certifiedRadius, a, s.timeS))
+            Console.out([pad(String(s.index), 6, right: true), pad(String(s.label), 6, right: true), pad(String(s.predicted), 6, right: true),
+                         pad(String(format: "%.5f", s.certifiedRadius), 12, right: true), pad(a, 12, right: true),
+                         String(format: "  %.2fs", s.timeS)].joined(separator: " "))
         }
         Console.out(String(format: "clean accuracy %.3f, median certified radius %.5f", summary.cleanAccuracy, summary.medianRadius))
         for k in summary.certifiedAccuracy.keys.sorted(by: { Double($0)! < Double($1)! }) {

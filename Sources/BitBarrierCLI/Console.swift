@@ -62,3 +62,9 @@ final class Progress: @unchecked Sendable {
         if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
+
+/// Pads a string with spaces to a width (left-aligned, or right-aligned).
+func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - s.count))
+    return right ? fill + s : s + fill
+}

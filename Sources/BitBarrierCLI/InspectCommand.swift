@@ -65,10 +65,10 @@ struct InspectCommand: ParsableCommand {
         Console.out("parameters \(network.parameterCount)")
         Console.out("operators  " + ops.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
         Console.out("")
-        Console.out(String(format: "%4@  %-28@ %-20@ %-16@ %@", "#", "node", "layer", "shape", "params"))
+        Console.out(pad("#", 4, right: true) + "  " + pad("node", 28) + " " + pad("layer", 24) + " " + pad("shape", 16) + " params")
         for l in layers {
-            Console.out(String(format: "%4d  %-28@ %-20@ %-16@ %d", l.index, String(l.name.prefix(28)), l.layer,
-                               l.shape.map(String.init).joined(separator: "x"), l.parameters))
+            Console.out(pad(String(l.index), 4, right: true) + "  " + pad(String(l.name.prefix(28)), 28) + " " + pad(l.layer, 24) + " "
+                        + pad(l.shape.map(String.init).joined(separator: "x"), 16) + " \(l.parameters)")
         }
     }
 }
