@@ -23,8 +23,8 @@ let package = Package(
 )
 PKG
 echo "// empty" > "$work/plugin/Sources/Dummy/Dummy.swift"
-(cd "$work/plugin" && swift build -c release --product protoc-gen-swift >&2)
-plugin="$work/plugin/.build/release/protoc-gen-swift"
+(cd "$work/plugin" && swift build -c release --product protoc-gen-swift --scratch-path "$work/build" >&2)
+plugin="$work/build/release/protoc-gen-swift"
 
 protoc --plugin=protoc-gen-swift="$plugin" --swift_opt=Visibility=Public \
     --swift_out="$work" -I "$work/proto" "$work/proto/onnx.proto3"

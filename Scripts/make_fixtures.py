@@ -4,7 +4,7 @@
 Valid models get onnxruntime reference outputs next to them (<name>.json, same format as
 make_references.py); bad-input models have none. Needs: onnx, onnxruntime, numpy.
 """
-import json, os
+import hashlib, json, os
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -36,7 +36,8 @@ def save(model, name, reference=True, check=True):
     shape = [d if isinstance(d, int) else 1 for d in inp.shape]
     xs = [rng.uniform(-1, 1, size=shape).astype(np.float32) for _ in range(5)]
     ys = [sess.run(None, {inp.name: x})[0].reshape(-1) for x in xs]
-    rec = {"model": name, "input_name": inp.name, "input_shape": shape,
+    rec = {"model": name, "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest(),
+           "input_name": inp.name, "input_shape": shape,
            "inputs": [[float(v) for v in x.reshape(-1)] for x in xs],
            "outputs": [[float(v) for v in y] for y in ys]}
     json.dump(rec, open(path[:-5] + ".json" if name.endswith(".onnx") else path + ".json", "w"), separators=(",", ":"))
@@ -57,9 +58,9 @@ def zoo_conv():
         n("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
         n("BatchNormalization", ["c1", "g", "beta", "mean", "var"], ["bn"], epsilon=1e-3),
         n("Relu", ["bn"], ["r1"]),
-        n("Conv", ["r1", "w2"], ["c2"], kernel_shape=[3, 3], strides=[2, 2], group=2, pads=[0, 0, 1, 1]),
+        n("Conv", ["r1", "w2"], ["c2"], kernel_shape=[3, 3], strides=[2, 2], dilations=[1, 1], group=2, pads=[0, 0, 1, 1]),
         n("Sigmoid", ["c2"], ["s"]),
-        n("MaxPool", ["s"], ["mp"], kernel_shape=[2, 2], strides=[1, 1]),
+        n("MaxPool", ["s"], ["mp"], kernel_shape=[2, 2], strides=[1, 1], ceil_mode=0),
         n("AveragePool", ["mp"], ["ap"], kernel_shape=[2, 2], strides=[1, 1], pads=[1, 1, 1, 1], count_include_pad=0),
         n("Flatten", ["ap"], ["f"]),
         n("Gemm", ["f", "w3", "b3"], ["h"], transB=1),
@@ -158,28 +159,67 @@ def bad_models():
     onnx.save(empty, os.path.join(OUT, "empty_graph.onnx"))
 
 
+# The original ACAS Xu .nnet normalisation constants (Reluplex/NNet, same for all 45 nets):
+# raw input domain and (mean, range) per input; output mean/range last.
+ACAS_MINS = [0.0, -3.141593, -3.141593, 100.0, 0.0]
+ACAS_MAXS = [60760.0, 3.141593, 3.141593, 1200.0, 1200.0]
+ACAS_MEANS = [19791.091, 0.0, 0.0, 650.0, 600.0, 7.5188840201005975]
+ACAS_RANGES = [60261.0, 6.28318530718, 6.28318530718, 1100.0, 1200.0, 373.94992]
+
+
 def acas_nnet():
+    """ACAS Xu 1_1 as .nnet. The ONNX graph is Sub(input, input_AvgImg = 0) -> Flatten ->
+    6 x (MatMul, Add, Relu) -> MatMul, Add: it takes *normalised* inputs and returns
+    *normalised* outputs (as the VNN-COMP specs are written). So the .nnet gets means 0 and
+    ranges 1 (the reader's normalisation is the identity) and min/max = the normalised ACAS
+    domain; the same raw vector fed to both gives the same outputs."""
     src = os.path.join(BENCH, "vnncomp2021", "acasxu", "ACASXU_run2a_1_1_batch_2000.onnx")
     m = onnx.load(src)
+    ops = [nd.op_type for nd in m.graph.node]
+    assert ops == ["Sub", "Flatten"] + ["MatMul", "Add", "Relu"] * 6 + ["MatMul", "Add"], ops
     inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    weights = [inits[k] for k in sorted((k for k in inits if k.endswith("MatMul_W")), key=lambda s: int(s.split("_")[1]))]
-    biases = [inits[k] for k in sorted((k for k in inits if k.endswith("Add_B")), key=lambda s: int(s.split("_")[1]))]
+    weights = [inits[nd.input[1]] for nd in m.graph.node if nd.op_type == "MatMul"]
+    biases = [inits[nd.input[1]] for nd in m.graph.node if nd.op_type == "Add"]
     assert not inits["input_AvgImg"].any(), "the ONNX graph subtracts a nonzero image"
     sizes = [weights[0].shape[0]] + [wt.shape[1] for wt in weights]
-    lines = ["// ACAS Xu network 1_1 converted from ACASXU_run2a_1_1_batch_2000.onnx by Scripts/make_fixtures.py.",
-             "// The ONNX graph takes normalised inputs (it subtracts a zero image), so means are 0 and ranges 1.",
+    nmin = [(lo - mu) / r for lo, mu, r in zip(ACAS_MINS, ACAS_MEANS, ACAS_RANGES)]
+    nmax = [(hi - mu) / r for hi, mu, r in zip(ACAS_MAXS, ACAS_MEANS, ACAS_RANGES)]
+    fmt = lambda vs: ",".join(repr(float(v)) for v in vs) + ","
+    lines = ["// ACAS Xu network 1_1 (run2a), converted from vnncomp2021/acasxu/ACASXU_run2a_1_1_batch_2000.onnx by Scripts/make_fixtures.py.",
+             "// The ONNX graph takes already-normalised inputs (Sub of an all-zero input_AvgImg) and returns normalised outputs,",
+             "// so means are 0 and ranges 1 (identity normalisation); min/max are the original ACAS domain in normalised units.",
+             "// Weights and biases are the float32 ONNX values written exactly (repr of the float32 as a double).",
              f"{len(weights)},{sizes[0]},{sizes[-1]},{max(sizes)},", ",".join(map(str, sizes)) + ",", "0,",
-             ",".join(["-1e9"] * 5) + ",", ",".join(["1e9"] * 5) + ",", ",".join(["0.0"] * 6) + ",", ",".join(["1.0"] * 6) + ","]
+             fmt(nmin), fmt(nmax), fmt([0.0] * 6), fmt([1.0] * 6)]
     for wt, b in zip(weights, biases):
         for row in wt.T:
-            lines.append(",".join(repr(float(v)) for v in row) + ",")
+            lines.append(fmt(row))
         lines += [repr(float(v)) + "," for v in b.reshape(-1)]
-    open(os.path.join(OUT, "ACASXU_run2a_1_1.nnet"), "w").write("\n".join(lines) + "\n")
+    out_path = os.path.join(OUT, "ACASXU_run2a_1_1.nnet")
+    open(out_path, "w").write("\n".join(lines) + "\n")
+    # The same 6 inputs as the ONNX reference written by make_references.py.
+    ref_path = os.path.join(os.path.dirname(OUT), "references", "ACASXU_run2a_1_1_batch_2000.json")
+    ref = json.load(open(ref_path))
+    xs = [np.array(x, dtype=np.float32) for x in ref["inputs"]]
     sess = ort.InferenceSession(src, providers=["CPUExecutionProvider"])
-    xs = [rng.uniform(-0.5, 0.5, size=(1, 1, 1, 5)).astype(np.float32) for _ in range(6)]
-    rec = {"model": "ACASXU_run2a_1_1.nnet", "input_name": "input", "input_shape": [1, 5],
-           "inputs": [[float(v) for v in x.reshape(-1)] for x in xs],
-           "outputs": [[float(v) for v in sess.run(None, {"input": x})[0].reshape(-1)] for x in xs]}
+    ys = [sess.run(None, {"input": x.reshape(1, 1, 1, 5)})[0].reshape(-1) for x in xs]
+    assert all(np.array_equal(np.float32(a), np.float32(b)) for y, r in zip(ys, ref["outputs"]) for a, b in zip(y, r))
+    # Self-check: evaluate the written .nnet with (x - mean)/range normalisation in float64.
+    nums = [float(v) for ln in open(out_path) if not ln.startswith("//") for v in ln.strip().rstrip(",").split(",")]
+    pos = 4 + len(sizes) + 1 + 2 * 5 + 2 * 6
+    for x, y in zip(xs, ys):
+        h = (x.astype(np.float64) - 0.0) / 1.0
+        for k in range(len(sizes) - 1):
+            a, b = sizes[k], sizes[k + 1]
+            W = np.array(nums[pos:pos + a * b]).reshape(b, a); pos_b = pos + a * b
+            h = W @ h + np.array(nums[pos_b:pos_b + b]); pos = pos_b + b
+            if k < len(sizes) - 2:
+                h = np.maximum(h, 0)
+        pos = 4 + len(sizes) + 1 + 2 * 5 + 2 * 6
+        assert np.allclose(h, y, rtol=1e-5, atol=1e-6), (h, y)
+    rec = {"model": "ACASXU_run2a_1_1.nnet", "sha256": hashlib.sha256(open(out_path, "rb").read()).hexdigest(),
+           "input_name": "input", "input_shape": [1, 5],
+           "inputs": [[float(v) for v in x] for x in xs], "outputs": [[float(v) for v in y] for y in ys]}
     json.dump(rec, open(os.path.join(OUT, "ACASXU_run2a_1_1.nnet.json"), "w"), separators=(",", ":"))
 
 
