@@ -24,7 +24,7 @@ let package = Package(
         // ONNX and .nnet model import into the IR.
         .target(name: "BitBarrierImport", dependencies: ["BitBarrierCore", "ONNXProto"]),
         // Certification: verdicts, radius search, attacks with concrete replay.
-        .target(name: "BitBarrierCertify", dependencies: ["BitBarrierCore"]),
+        .target(name: "BitBarrierCertify", dependencies: ["BitBarrierCore", "BitBarrierData"]),
         // Datasets (CSV, .npy) and VNN-LIB specifications.
         .target(name: "BitBarrierData"),
         // The thin command-line shell.
@@ -36,7 +36,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "BitBarrierCoreTests", dependencies: ["BitBarrierCore"]),
-        .testTarget(name: "BitBarrierCertifyTests", dependencies: ["BitBarrierCertify", "BitBarrierCore", "BitBarrierImport"]),
+        .testTarget(name: "BitBarrierCertifyTests", dependencies: ["BitBarrierCertify", "BitBarrierCore", "BitBarrierImport", "BitBarrierData"]),
         .testTarget(
             name: "BitBarrierImportTests", dependencies: ["BitBarrierImport", "BitBarrierCore"],
             resources: [.copy("Fixtures")]

@@ -15,16 +15,21 @@ public enum BoundMethod: String, Sendable, CaseIterable, Codable {
 /// nonlinear layer, substitutes the layers' backward relaxations from that node to the input
 /// (in reverse topological order, summing the rows of nodes read by several consumers) and
 /// minimises the resulting linear function over the box; the result is intersected with the
-/// IBP bound (both are sound). Only neurons that IBP cannot prove stable are bounded by CROWN
-/// when the consumer is a ReLU. Proofs/CROWN.md.
+/// IBP bound from the already tightened inputs (both are sound), and only neurons that IBP
+/// cannot prove stable are bounded by CROWN when the consumer is a ReLU.
+/// `intersectWithIBP: false` keeps CROWN's values as they are, as auto_LiRPA's CROWN does, for
+/// comparisons. Proofs/CROWN.md.
 public struct BoundAnalysis: Sendable {
     public let network: Network
     let live: [Bool]
     /// Nodes whose bounds are tightened by CROWN: the inputs of nonlinear layers.
     let needsCrown: [Bool]
+    /// Whether CROWN intermediate bounds are intersected with IBP's (tighter, equally sound).
+    public let intersectWithIBP: Bool
 
-    public init(network: Network) {
+    public init(network: Network, intersectWithIBP: Bool = true) {
         self.network = network
+        self.intersectWithIBP = intersectWithIBP
         live = network.liveNodes
         var needs = [Bool](repeating: false, count: network.nodes.count)
         for node in network.nodes where node.layer is ReLU || node.layer is Sigmoid || node.layer is Tanh || node.layer is MaxPool {
@@ -62,6 +67,7 @@ public struct BoundAnalysis: Sendable {
             let direct = node.inputs.allSatisfy { $0 == .input }
             if needsCrown[i] && !direct {
                 let consumerIsReLU = network.nodes.contains { n in n.layer is ReLU && n.inputs.contains(.node(i)) }
+                // Only neurons that may be unstable need a CROWN bound before a ReLU.
                 let candidates = (0..<b.count).filter { !consumerIsReLU || (b.lower[$0] < 0 && b.upper[$0] > 0) }
                 if !candidates.isEmpty {
                     b = tighten(node: i, bounds: b, indices: candidates, box: box, nodes: result)
@@ -82,8 +88,9 @@ public struct BoundAnalysis: Sendable {
         let lows = lowerBounds(of: rows, at: i, box: box, nodes: nodes)
         var tightened = b
         for (k, j) in indices.enumerated() {
-            tightened.lower[j] = max(b.lower[j], lows[k])
-            tightened.upper[j] = min(b.upper[j], -lows[indices.count + k])
+            let (lo, hi) = (lows[k], -lows[indices.count + k])
+            tightened.lower[j] = intersectWithIBP ? max(b.lower[j], lo) : lo
+            tightened.upper[j] = intersectWithIBP ? min(b.upper[j], hi) : hi
         }
         return tightened
     }
