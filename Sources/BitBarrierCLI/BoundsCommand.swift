@@ -41,9 +41,10 @@ struct BoundsCommand: ParsableCommand {
         var outputLower: [Double]
         var outputUpper: [Double]
         var marginLower: [String: Double]?
+        var timeS: Double
         enum CodingKeys: String, CodingKey {
             case index, label
-            case outputLower = "output_lower", outputUpper = "output_upper", marginLower = "margin_lower"
+            case outputLower = "output_lower", outputUpper = "output_upper", marginLower = "margin_lower", timeS = "time_s"
         }
     }
 
@@ -63,17 +64,27 @@ struct BoundsCommand: ParsableCommand {
         let n = network.outputSize
         var samples: [Sample] = []
         for (i, x) in dataset.features.enumerated() {
+            let t0 = Date()
             let box = Bounds(center: x, epsilon: eps, clipLower: domain?.lower, clipUpper: domain?.upper)
-            let lower = analysis.outputLowerBounds(LinearRows.identity(n), box: box, method: method)
-            let upper = analysis.outputLowerBounds(LinearRows.identity(n, sign: -1), box: box, method: method).map { -$0 }
-            var margins: [String: Double]? = nil
+            // One analysis for all rows: outputs from below (I), from above (-I), then margins.
+            var rows = LinearRows.identity(n)
+            let negated = LinearRows.identity(n, sign: -1)
+            rows.rows += n
+            rows.values += negated.values
             let label = dataset.labels?[i]
             if let label {
-                let lows = analysis.outputLowerBounds(BoundAnalysis.marginRows(label: label, classes: n), box: box, method: method)
-                let others = (0..<n).filter { $0 != label }
-                margins = Dictionary(uniqueKeysWithValues: zip(others.map(String.init), lows))
+                let margin = BoundAnalysis.marginRows(label: label, classes: n)
+                rows.rows += margin.rows
+                rows.values += margin.values
             }
-            samples.append(Sample(index: i, label: label, outputLower: lower, outputUpper: upper, marginLower: margins))
+            let lows = analysis.outputLowerBounds(rows, box: box, method: method)
+            var margins: [String: Double]? = nil
+            if let label {
+                let others = (0..<n).filter { $0 != label }
+                margins = Dictionary(uniqueKeysWithValues: zip(others.map(String.init), lows[(2 * n)...]))
+            }
+            samples.append(Sample(index: i, label: label, outputLower: Array(lows[0..<n]), outputUpper: lows[n..<(2 * n)].map { -$0 },
+                                  marginLower: margins, timeS: Date().timeIntervalSince(t0)))
         }
         let result = Result(model: model.model, method: method.rawValue, eps: eps, samples: samples)
         if let json {

@@ -1,13 +1,21 @@
 import Foundation
 
-/// Inputs (one flattened C-order row per sample) and optional integer labels.
-public struct Dataset: Sendable {
+/// Samples for a model: one flattened (C order) feature row per sample and optional labels.
+///
+/// Readers: ``loadCSV(path:hasLabels:pixelScale:)`` (label first, then features),
+/// ``loadNPY(features:labels:pixelScale:)`` (NumPy `.npy` arrays), and ``load(path:labels:pixelScale:hasLabels:)``,
+/// which chooses by extension. All of them throw ``DataError`` for malformed input.
+public struct Dataset: Sendable, Equatable {
+    /// One row of `width` features per sample.
     public var features: [[Float]]
+    /// One nonnegative class label per sample, when the data carries labels.
     public var labels: [Int]?
+    /// The number of features in every row.
     public var width: Int
-    /// The file the features came from.
+    /// The file the features came from (used in error messages).
     public var source: String
 
+    /// Creates a dataset from already-validated rows.
     public init(features: [[Float]], labels: [Int]?, width: Int, source: String) {
         self.features = features
         self.labels = labels
@@ -15,12 +23,23 @@ public struct Dataset: Sendable {
         self.source = source
     }
 
-    /// Loads a `.csv` (label first unless `hasLabels` is false) or a `.npy` of features with an
-    /// optional `.npy` of labels; `pixelScale` divides every feature (255 for 0..255 pixels).
+    /// The number of samples.
+    public var count: Int { features.count }
+
+    /// Loads a `.csv` or `.npy` dataset, chosen by the file's extension.
+    ///
+    /// - Parameters:
+    ///   - path: a `.csv` (label first unless `hasLabels` is false) or `.npy` features file.
+    ///   - labels: an optional `.npy` of labels, only for `.npy` features.
+    ///   - pixelScale: divides every feature (255 for 0...255 pixels).
+    ///   - hasLabels: whether a CSV's first column is the label.
+    /// - Throws: ``DataError`` for an unknown extension or malformed content.
     public static func load(path: String, labels: String? = nil, pixelScale: Float? = nil, hasLabels: Bool = true) throws -> Dataset {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-        case "csv", "txt":
-            if labels != nil { throw DataError(file: path, message: "--labels is for .npy features; a CSV carries its labels in the first column") }
+        case "csv":
+            if labels != nil {
+                throw DataError(file: path, message: "separate labels are for .npy features; a CSV carries its labels in the first column")
+            }
             return try loadCSV(path: path, hasLabels: hasLabels, pixelScale: pixelScale)
         case "npy":
             return try loadNPY(features: path, labels: labels, pixelScale: pixelScale)
@@ -29,13 +48,16 @@ public struct Dataset: Sendable {
         }
     }
 
-    /// Checks that every row has the model's input width.
+    /// Checks that the rows have the model's input width.
+    ///
+    /// - Throws: ``DataError`` such as "data has 783 features per row but the model input has 784".
     public func checkWidth(_ expected: Int) throws {
         guard width == expected else {
             throw DataError(file: source, message: "data has \(width) features per row but the model input has \(expected)")
         }
     }
 
+    /// Reads a whole file, turning I/O failures into ``DataError``.
     static func read(_ path: String) throws -> Data {
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
@@ -44,51 +66,10 @@ public struct Dataset: Sendable {
         }
     }
 
-    /// CSV: one sample per line, comma separated; blank lines are skipped, and a first line whose
-    /// first field is not a number is taken as a header.
-    public static func loadCSV(path: String, hasLabels: Bool = true, pixelScale: Float? = nil) throws -> Dataset {
-        let text = String(decoding: try read(path), as: UTF8.self)
-        var features: [[Float]] = []
-        var labels: [Int] = []
-        var width: Int? = nil
-        var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine[...]
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            if features.isEmpty && width == nil && Double(fields[0].trimmingCharacters(in: .whitespaces)) == nil {
-                width = -1  // header seen
-                continue
-            }
-            var row: [Float] = []
-            row.reserveCapacity(fields.count)
-            for (k, f) in fields.enumerated() {
-                let s = f.trimmingCharacters(in: .whitespaces)
-                if hasLabels && k == 0 {
-                    guard let v = Double(s), v.isFinite, v >= 0, v == v.rounded(), v < 1e9 else {
-                        throw DataError(file: path, line: lineNumber, column: 1, message: "label '\(s)' is not a nonnegative integer")
-                    }
-                    labels.append(Int(v))
-                    continue
-                }
-                guard let v = Float(s) else {
-                    throw DataError(file: path, line: lineNumber, column: k + 1, message: "'\(s)' is not a number")
-                }
-                guard v.isFinite else {
-                    throw DataError(file: path, line: lineNumber, column: k + 1, message: "feature '\(s)' is not finite")
-                }
-                row.append(pixelScale.map { v / $0 } ?? v)
-            }
-            if let w = width, w >= 0, row.count != w {
-                throw DataError(file: path, line: lineNumber,
-                                message: "expected \(w + (hasLabels ? 1 : 0)) fields\(hasLabels ? " (label + \(w) features)" : ""), found \(fields.count)")
-            }
-            guard !row.isEmpty else { throw DataError(file: path, line: lineNumber, message: "the row has no features") }
-            width = row.count
-            features.append(row)
+    /// Checks a pixel scale: it must be finite and positive.
+    static func validate(pixelScale: Float?, file: String) throws {
+        if let s = pixelScale, !(s.isFinite && s > 0) {
+            throw DataError(file: file, message: "pixel scale \(s) must be a finite positive number")
         }
-        guard let w = width, w > 0, !features.isEmpty else { throw DataError(file: path, message: "no data rows") }
-        return Dataset(features: features, labels: hasLabels ? labels : nil, width: w, source: path)
     }
 }

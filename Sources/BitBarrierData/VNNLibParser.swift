@@ -1,214 +1,240 @@
-/// S-expression reader and DNF normaliser for VNN-LIB 1.0.
+/// Reads VNN-LIB 1.0 text into a ``VNNLibSpec``: declarations, linear atoms, and the
+/// disjunctive normal form of the conjunction of all asserts.
 struct VNNLibParser {
-    let file: String
-
-    indirect enum SExpr {
-        case atom(String, line: Int)
-        case list([SExpr], line: Int)
-
-        var line: Int {
-            switch self {
-            case .atom(_, let l), .list(_, let l): return l
-            }
-        }
-    }
-
-    /// A linear term: coefficients per declared variable plus a constant.
-    struct Term {
-        var coefficients: [String: Double] = [:]
-        var constant = 0.0
-
-        static func + (a: Term, b: Term) -> Term {
-            var r = a
-            for (k, v) in b.coefficients { r.coefficients[k, default: 0] += v }
-            r.constant += b.constant
-            return r
-        }
-
-        func scaled(_ s: Double) -> Term {
-            Term(coefficients: coefficients.mapValues { $0 * s }, constant: constant * s)
-        }
-    }
-
-    /// A conjunction: a partial input box and output constraints.
+    /// One disjunct of the DNF: a partial input box and a conjunction of output constraints.
     struct Conjunction {
         var lower: [Int: Double] = [:]
         var upper: [Int: Double] = [:]
         var outputs: [OutputConstraint] = []
 
-        func merged(_ o: Conjunction) -> Conjunction {
-            var r = self
-            for (k, v) in o.lower { r.lower[k] = max(r.lower[k] ?? -.infinity, v) }
-            for (k, v) in o.upper { r.upper[k] = min(r.upper[k] ?? .infinity, v) }
-            r.outputs += o.outputs
-            return r
+        /// Intersects with `other`: the tighter bound per input, and both output lists.
+        mutating func formIntersection(_ other: Conjunction) {
+            for (i, v) in other.lower { lower[i] = Swift.max(lower[i] ?? -.infinity, v) }
+            for (i, v) in other.upper { upper[i] = Swift.min(upper[i] ?? .infinity, v) }
+            outputs += other.outputs
         }
     }
 
-    var inputs: [String: Int] = [:]
-    var outputs: [String: Int] = [:]
+    /// A declared variable: its name, its declaration line, and the index suffix `X_<i>_<j>`.
+    struct Declaration {
+        var name: String
+        var line: Int
+        var indices: [Int]
+    }
+
+    /// The DNF may not grow beyond this many disjuncts.
+    static let maxDisjuncts = 100_000
+
+    let file: String
+    var variables: [String: Variable] = [:]
+    var inputNames: [String] = []
+    var outputCount = 0
 
     init(file: String) { self.file = file }
 
-    func fail(_ line: Int?, _ m: String) -> DataError { DataError(file: file, line: line, message: m) }
-
-    func tokenize(_ text: String) throws -> [SExpr] {
-        var stack: [([SExpr], Int)] = []
-        var top: [SExpr] = []
-        var line = 1
-        var token = ""
-        func flush() {
-            guard !token.isEmpty else { return }
-            let a = SExpr.atom(token, line: line)
-            if stack.isEmpty { top.append(a) } else { stack[stack.count - 1].0.append(a) }
-            token = ""
-        }
-        var inComment = false
-        for ch in text {
-            if ch == "\n" { flush(); line += 1; inComment = false; continue }
-            if inComment { continue }
-            switch ch {
-            case ";": flush(); inComment = true
-            case "(": flush(); stack.append(([], line))
-            case ")":
-                flush()
-                guard let (items, start) = stack.popLast() else { throw fail(line, "unbalanced ')'") }
-                let l = SExpr.list(items, line: start)
-                if stack.isEmpty { top.append(l) } else { stack[stack.count - 1].0.append(l) }
-            case " ", "\t", "\r": flush()
-            default: token.append(ch)
-            }
-        }
-        flush()
-        if let open = stack.last { throw fail(open.1, "unbalanced '(': not closed before the end of the file") }
-        return top
+    func fail(_ e: SExpression?, _ message: String) -> DataError {
+        DataError(file: file, line: e?.line, column: e?.column, message: message)
     }
 
     mutating func parse(_ text: String) throws -> VNNLibSpec {
-        let commands = try tokenize(text)
-        var asserts: [SExpr] = []
-        for c in commands {
-            guard case .list(let items, let line) = c, case .atom(let head, _)? = items.first else {
-                throw fail(c.line, "expected a command in parentheses")
+        var inputs: [Declaration] = [], outputs: [Declaration] = []
+        var asserts: [SExpression] = []
+        var declared: Set<String> = []
+        for command in try SExpression.read(text, file: file) {
+            guard case .list(let items, _, _) = command, case .atom(let head, _, _)? = items.first else {
+                throw fail(command, "expected a command such as (declare-const X_0 Real) or (assert ...)")
             }
             switch head {
             case "declare-const":
-                guard items.count == 3, case .atom(let name, _) = items[1] else { throw fail(line, "malformed declare-const") }
-                if name.hasPrefix("X_") { inputs[name] = inputs.count }
-                else if name.hasPrefix("Y_") { outputs[name] = outputs.count }
-                else { throw fail(line, "variable '\(name)' is neither an input X_... nor an output Y_...") }
+                guard items.count == 3, case .atom(let name, _, _) = items[1], case .atom(let sort, _, _) = items[2] else {
+                    throw fail(command, "expected (declare-const <name> Real)")
+                }
+                guard sort == "Real" else { throw fail(items[2], "variable '\(name)' has sort '\(sort)'; only Real is supported") }
+                guard declared.insert(name).inserted else { throw fail(items[1], "variable '\(name)' is declared twice") }
+                let parts = name.split(separator: "_", omittingEmptySubsequences: false)
+                let indices = parts.dropFirst().compactMap { Int($0) }
+                guard parts.count >= 2, indices.count == parts.count - 1, indices.allSatisfy({ $0 >= 0 }),
+                      parts[0] == "X" || parts[0] == "Y" else {
+                    throw fail(items[1], "variable '\(name)' is neither an input X_<i> nor an output Y_<j>")
+                }
+                let d = Declaration(name: name, line: command.line, indices: indices)
+                if parts[0] == "X" { inputs.append(d) } else { outputs.append(d) }
             case "assert":
-                guard items.count == 2 else { throw fail(line, "assert takes one formula") }
+                guard items.count == 2 else { throw fail(command, "assert takes exactly one formula") }
                 asserts.append(items[1])
+            case "set-logic", "set-info", "check-sat", "get-model", "exit":
+                continue
             default:
-                throw fail(line, "unsupported command '\(head)'")
+                throw fail(command, "unsupported command '\(head)'")
             }
         }
-        guard !inputs.isEmpty else { throw fail(nil, "no input variables X_... declared") }
-        guard !outputs.isEmpty else { throw fail(nil, "no output variables Y_... declared") }
-        // Asserts that are single input bounds apply to every disjunct: handle them apart, so the
-        // DNF product is over the few disjunctive asserts only.
+        guard !inputs.isEmpty else { throw fail(nil, "no input variables X_... are declared") }
+        guard !outputs.isEmpty else { throw fail(nil, "no output variables Y_... are declared") }
+        let inputIndex = try flatIndices(inputs), outputIndex = try flatIndices(outputs)
+        inputNames = [String](repeating: "", count: inputs.count)
+        for (d, i) in zip(inputs, inputIndex) { variables[d.name] = .input(i); inputNames[i] = d.name }
+        for (d, j) in zip(outputs, outputIndex) { variables[d.name] = .output(j) }
+        outputCount = outputs.count
+
         var dnf = [Conjunction()]
-        for a in asserts {
-            let d = try normalise(a)
-            var product: [Conjunction] = []
-            product.reserveCapacity(dnf.count * d.count)
-            for x in dnf { for y in d { product.append(x.merged(y)) } }
-            dnf = product
-            if dnf.count > 1_000_000 { throw fail(a.line, "the property expands to more than a million disjuncts") }
-        }
-        let n = inputs.count
-        var cases: [VNNLibCase] = []
-        var index: [[Double]: Int] = [:]
-        for conj in dnf {
-            var lo = [Double](repeating: 0, count: n), hi = lo
-            for (name, i) in inputs {
-                guard let l = conj.lower[i] else { throw fail(nil, "\(name) has no lower bound") }
-                guard let u = conj.upper[i] else { throw fail(nil, "\(name) has no upper bound") }
-                lo[i] = l; hi[i] = u
-            }
-            if zip(lo, hi).contains(where: { $0 > $1 }) { continue }  // an empty box is never unsafe
-            let key = lo + hi
-            if let k = index[key] {
-                cases[k].outputDisjuncts.append(conj.outputs)
-            } else {
-                index[key] = cases.count
-                cases.append(VNNLibCase(lower: lo, upper: hi, outputDisjuncts: [conj.outputs]))
-            }
-        }
-        return VNNLibSpec(inputCount: n, outputCount: outputs.count, cases: cases)
+        for a in asserts { dnf = try product(dnf, try normalise(a), at: a) }
+        return try spec(from: dnf)
     }
 
-    func normalise(_ f: SExpr) throws -> [Conjunction] {
-        guard case .list(let items, let line) = f, case .atom(let head, _)? = items.first else {
-            throw fail(f.line, "expected a formula")
+    /// Flat indices of declarations: `X_<i>` names use `i` (they must then number 0..<n);
+    /// names with several indices (`X_0_0_3`, older files) use declaration order.
+    func flatIndices(_ declarations: [Declaration]) throws -> [Int] {
+        guard declarations.allSatisfy({ $0.indices.count == 1 }) else { return Array(declarations.indices) }
+        var seen = [Bool](repeating: false, count: declarations.count)
+        for d in declarations {
+            let i = d.indices[0]
+            guard i < declarations.count, !seen[i] else {
+                throw DataError(file: file, line: d.line, message: "'\(d.name)' is out of place: the \(declarations.count) variables of its kind must be numbered 0...\(declarations.count - 1) once each")
+            }
+            seen[i] = true
+        }
+        return declarations.map { $0.indices[0] }
+    }
+
+    /// The DNF of `a AND b`: every pairwise intersection.
+    func product(_ a: [Conjunction], _ b: [Conjunction], at e: SExpression) throws -> [Conjunction] {
+        if b.count == 1 {
+            var r = a
+            for i in r.indices { r[i].formIntersection(b[0]) }
+            return r
+        }
+        guard a.count * b.count <= Self.maxDisjuncts else {
+            throw fail(e, "the property expands to \(a.count * b.count) disjuncts (more than \(Self.maxDisjuncts))")
+        }
+        var r: [Conjunction] = []
+        r.reserveCapacity(a.count * b.count)
+        for x in a {
+            for y in b {
+                var z = x
+                z.formIntersection(y)
+                r.append(z)
+            }
+        }
+        return r
+    }
+
+    /// The DNF of a formula: `and`, `or`, or a comparison atom.
+    func normalise(_ f: SExpression) throws -> [Conjunction] {
+        guard case .list(let items, _, _) = f, case .atom(let head, _, _)? = items.first else {
+            throw fail(f, "expected a formula such as (<= X_0 1), (and ...) or (or ...)")
         }
         switch head {
         case "and":
             var acc = [Conjunction()]
-            for g in items.dropFirst() {
-                let d = try normalise(g)
-                var next: [Conjunction] = []
-                for x in acc { for y in d { next.append(x.merged(y)) } }
-                acc = next
-            }
+            for g in items.dropFirst() { acc = try product(acc, try normalise(g), at: g) }
             return acc
         case "or":
-            return try items.dropFirst().flatMap { try normalise($0) }
+            var acc: [Conjunction] = []
+            for g in items.dropFirst() {
+                acc += try normalise(g)
+                guard acc.count <= Self.maxDisjuncts else { throw fail(f, "the property has more than \(Self.maxDisjuncts) disjuncts") }
+            }
+            return acc
         case "<=", ">=", "<", ">":
-            guard items.count == 3 else { throw fail(line, "'\(head)' takes two terms") }
+            guard items.count == 3 else { throw fail(f, "'\(head)' takes exactly two terms") }
             let a = try term(items[1]), b = try term(items[2])
-            // Normalise to t <= 0 (or < 0).
-            let t = head.hasPrefix("<") ? a + b.scaled(-1) : b + a.scaled(-1)
-            return [try conjunction(t, strict: head.count == 1, line: line)]
+            // Normalise to t <= 0 (or t < 0).
+            let t = head.hasPrefix("<") ? a + -b : b + -a
+            return try atom(t, strict: head.count == 1, at: f)
         default:
-            throw fail(line, "unsupported formula '\(head)'")
+            throw fail(f, "unsupported formula '\(head)'")
         }
     }
 
-    func conjunction(_ t: Term, strict: Bool, line: Int) throws -> Conjunction {
-        let xs = t.coefficients.filter { inputs[$0.key] != nil && $0.value != 0 }
-        let ys = t.coefficients.filter { outputs[$0.key] != nil && $0.value != 0 }
+    /// The DNF of `t <= 0` (or `t < 0`): an input bound, an output constraint, or a constant.
+    func atom(_ t: LinearTerm, strict: Bool, at f: SExpression) throws -> [Conjunction] {
+        let terms = t.nonzero
+        let xs = terms.compactMap { v, a -> (Int, Double)? in if case .input(let i) = v { return (i, a) } else { return nil } }
+        let ys = terms.compactMap { v, a -> (Int, Double)? in if case .output(let j) = v { return (j, a) } else { return nil } }
+        if !xs.isEmpty && !ys.isEmpty { throw fail(f, "a constraint mixing inputs X and outputs Y is not supported") }
+        if xs.count > 1 { throw fail(f, "a constraint over several inputs is not supported (only bounds on a single X)") }
         var c = Conjunction()
-        if !xs.isEmpty && !ys.isEmpty { throw fail(line, "a constraint mixing inputs and outputs is not supported") }
-        if xs.count > 1 { throw fail(line, "a constraint over several inputs is not supported (only bounds on one X)") }
-        if let (name, a) = xs.first {
-            // a x + d <= 0: x <= -d/a (a > 0) or x >= -d/a (a < 0); widened when inexact.
-            let i = inputs[name]!
+        if let (i, a) = xs.first {
+            // a x + d <= 0  gives  x <= -d/a (a > 0) or x >= -d/a (a < 0).
             let v = -t.constant / a
-            let exact = abs(a) == 1
-            if a > 0 { c.upper[i] = exact ? v : v.nextUp } else { c.lower[i] = exact ? v : v.nextDown }
-            return c
+            let exact = t.exact && isExactProduct(v, a) && v * a == -t.constant
+            guard v.isFinite else { throw fail(f, "the bound on \(inputNames[i]) is not finite") }
+            if a > 0 { c.upper[i] = exact ? v : v.nextUp.nextUp } else { c.lower[i] = exact ? v : v.nextDown.nextDown }
+            return [c]
         }
-        var coefficients = [Double](repeating: 0, count: outputs.count)
-        for (name, v) in ys { coefficients[outputs[name]!] = v }
-        c.outputs = [OutputConstraint(coefficients: coefficients, constant: t.constant, strict: strict)]
-        return c
+        if ys.isEmpty {
+            let holds = strict ? t.constant < 0 : t.constant <= 0
+            return holds ? [c] : []
+        }
+        var coefficients = [Double](repeating: 0, count: outputCount)
+        for (j, a) in ys { coefficients[j] = a }
+        // An inexact constant is relaxed downward, which enlarges the unsafe region.
+        c.outputs = [OutputConstraint(coefficients: coefficients, constant: t.exact ? t.constant : t.constant.nextDown.nextDown, strict: strict)]
+        return [c]
     }
 
-    func term(_ e: SExpr) throws -> Term {
+    /// A linear term: a number, a declared variable, `(+ t ...)`, `(- t)`, `(- t u ...)`,
+    /// `(* c t)` with all factors but one constant, or `(/ t c)`.
+    func term(_ e: SExpression) throws -> LinearTerm {
         switch e {
-        case .atom(let s, let line):
-            if let v = Double(s) { return Term(coefficients: [:], constant: v) }
-            guard inputs[s] != nil || outputs[s] != nil else { throw fail(line, "undeclared variable '\(s)'") }
-            return Term(coefficients: [s: 1], constant: 0)
-        case .list(let items, let line):
-            guard case .atom(let op, _)? = items.first, items.count >= 2 else { throw fail(line, "malformed term") }
+        case .atom(let s, _, _):
+            if let v = variables[s] { return LinearTerm(variable: v) }
+            if let first = s.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39) {
+                guard let v = Double(s), v.isFinite else { throw fail(e, "'\(s)' is not a finite number") }
+                return LinearTerm(constant: v)
+            }
+            throw fail(e, "undeclared variable '\(s)'")
+        case .list(let items, _, _):
+            guard case .atom(let op, _, _)? = items.first, items.count >= 2 else { throw fail(e, "malformed term") }
             let args = try items.dropFirst().map(term)
             switch op {
-            case "+": return args.reduce(Term(), +)
+            case "+":
+                return args.dropFirst().reduce(args[0], +)
             case "-":
-                if args.count == 1 { return args[0].scaled(-1) }
-                return args.dropFirst().reduce(args[0]) { $0 + $1.scaled(-1) }
+                if args.count == 1 { return -args[0] }
+                return args.dropFirst().reduce(args[0]) { $0 + -$1 }
             case "*":
-                let constants = args.filter { $0.coefficients.isEmpty }
-                let variables = args.filter { !$0.coefficients.isEmpty }
-                guard variables.count <= 1 else { throw fail(line, "non-linear term (product of variables)") }
-                let k = constants.reduce(1.0) { $0 * $1.constant }
-                return (variables.first ?? Term(coefficients: [:], constant: 1)).scaled(k)
+                guard args.filter({ !$0.isConstant }).count <= 1 else { throw fail(e, "non-linear term: a product of variables") }
+                var r = args.first { !$0.isConstant } ?? LinearTerm(constant: 1)
+                for k in args where k.isConstant { r = r.scaled(k.constant); r.exact = r.exact && k.exact }
+                return r
+            case "/":
+                guard args.count == 2, args[1].isConstant, args[1].constant != 0 else {
+                    throw fail(e, "non-linear term: division must be by a nonzero constant")
+                }
+                var r = args[0].scaled(1 / args[1].constant)
+                r.exact = r.exact && args[1].exact && isExactProduct(1 / args[1].constant, args[1].constant) && (1 / args[1].constant) * args[1].constant == 1
+                return r
             default:
-                throw fail(line, "unsupported term operator '\(op)'")
+                throw fail(e, "unsupported term operator '\(op)'")
             }
         }
+    }
+
+    /// Turns the DNF into cases: checks that every input is bounded, drops empty boxes, and
+    /// groups disjuncts with identical boxes.
+    func spec(from dnf: [Conjunction]) throws -> VNNLibSpec {
+        let n = inputNames.count
+        var cases: [VNNLibCase] = []
+        var caseOfBox: [[Double]: Int] = [:]
+        for (k, conjunction) in dnf.enumerated() {
+            var lo = [Double](repeating: 0, count: n), hi = lo
+            let place = dnf.count > 1 ? " in disjunct \(k + 1) of \(dnf.count)" : ""
+            for i in 0..<n {
+                guard let l = conjunction.lower[i] else { throw fail(nil, "\(inputNames[i]) has no lower bound\(place)") }
+                guard let u = conjunction.upper[i] else { throw fail(nil, "\(inputNames[i]) has no upper bound\(place)") }
+                lo[i] = l
+                hi[i] = u
+            }
+            if zip(lo, hi).contains(where: { $0 > $1 }) { continue }
+            let key = lo + hi
+            if let c = caseOfBox[key] {
+                cases[c].outputDisjuncts.append(conjunction.outputs)
+            } else {
+                caseOfBox[key] = cases.count
+                cases.append(VNNLibCase(lower: lo, upper: hi, outputDisjuncts: [conjunction.outputs]))
+            }
+        }
+        return VNNLibSpec(inputCount: n, outputCount: outputCount, cases: cases)
     }
 }
