@@ -64,7 +64,7 @@ public struct BoundAnalysis: Sendable {
         for (i, node) in network.nodes.enumerated() {
             guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
             var b = node.layer.propagate(node.inputs.map { bounds(of: $0, box: box, nodes: result) })
-            let direct = node.inputs.allSatisfy { $0 == .input }
+            let direct = isAffineImageOfInput(i)
             if needsCrown[i] && !direct {
                 let consumerIsReLU = network.nodes.contains { n in n.layer is ReLU && n.inputs.contains(.node(i)) }
                 // Only neurons that may be unstable need a CROWN bound before a ReLU.
@@ -76,6 +76,25 @@ public struct BoundAnalysis: Sendable {
             result.append(b)
         }
         return result
+    }
+
+    /// Whether a node is one affine layer applied to the input (through reshapes only): IBP of
+    /// such a node is already as tight as CROWN.
+    func isAffineImageOfInput(_ i: Int) -> Bool {
+        let layer = network.nodes[i].layer
+        guard layer is any AffineLayer || layer is ScaleShift || layer is Reshape else { return false }
+        return network.nodes[i].inputs.allSatisfy { ref in
+            switch ref {
+            case .input: return true
+            case .node(let j):
+                var k = j
+                while network.nodes[k].layer is Reshape {
+                    guard case .node(let up) = network.nodes[k].inputs[0] else { return true }
+                    k = up
+                }
+                return false
+            }
+        }
     }
 
     /// Tightens the bounds of the given neurons of a node by backward substitution.

@@ -47,6 +47,24 @@ public struct LinearRows: Sendable {
 
     /// The identity rows (one per coordinate), optionally negated: the specification used to
     /// bound each neuron of a layer from below (identity) and from above (negated identity).
+    /// If every row is +1 or -1 times a unit vector, its (column, sign) per row.
+    public func unitRows() -> [(Int, Double)]? {
+        var result: [(Int, Double)] = []
+        result.reserveCapacity(rows)
+        for r in 0..<rows {
+            var found: (Int, Double)? = nil
+            for j in 0..<columns {
+                let v = values[r * columns + j]
+                if v == 0 { continue }
+                guard found == nil, v == 1 || v == -1 else { return nil }
+                found = (j, v)
+            }
+            guard let f = found else { return nil }
+            result.append(f)
+        }
+        return result
+    }
+
     public static func identity(_ n: Int, sign: Double = 1, selecting indices: [Int]? = nil) -> LinearRows {
         let idx = indices ?? Array(0..<n)
         var r = LinearRows(zeros: idx.count, columns: n)

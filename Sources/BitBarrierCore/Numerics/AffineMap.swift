@@ -134,7 +134,17 @@ public struct AffineMap: Sendable {
         let next: [Double]
         switch storage {
         case .dense(let w):
-            next = BLAS.multiply(a.values, w, m: a.rows, k: outputs, n: inputs)
+            if let units = a.unitRows() {
+                // Rows +/- e_k (the first step when bounding a layer's neurons): a W is a
+                // signed gather of rows of W, exact, no product needed.
+                var out = [Double](repeating: 0, count: a.rows * inputs)
+                for (r, (k, sign)) in units.enumerated() {
+                    for j in 0..<inputs { out[r * inputs + j] = sign * w[k * inputs + j] }
+                }
+                next = out
+            } else {
+                next = BLAS.multiply(a.values, w, m: a.rows, k: outputs, n: inputs)
+            }
         case .sparse(let rs, let col, let val):
             var out = [Double](repeating: 0, count: a.rows * inputs)
             for r in 0..<a.rows {

@@ -15,11 +15,11 @@ public enum BLAS {
     /// C = A * B for row-major A (m x k) and B (k x n); returns row-major C (m x n).
     public static func multiply(_ a: [Double], _ b: [Double], m: Int, k: Int, n: Int) -> [Double] {
         precondition(a.count == m * k && b.count == k * n, "BLAS.multiply: shape mismatch")
-        var c = [Double](repeating: 0, count: m * n)
-        if m == 0 || n == 0 || k == 0 { return c }
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
+        if m == 0 || n == 0 || k == 0 { return [Double](repeating: 0, count: m * n) }
+        // dgemm with beta = 0 writes every element: no need to zero the buffer first.
+        return [Double](unsafeUninitializedCapacity: m * n) { pc, initialized in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
                     cblas_dgemm(
                         CblasRowMajor, CblasNoTrans, CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), 1.0,
@@ -27,8 +27,8 @@ public enum BLAS {
                         0.0, pc.baseAddress, Int32(n))
                 }
             }
+            initialized = m * n
         }
-        return c
     }
 
     /// y = A * x for row-major A (m x n).
