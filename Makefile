@@ -43,7 +43,7 @@ references:
 	python3 Scripts/make_fixtures.py
 
 benchmark: release
-	Scripts/benchmark.sh
+	python3 Scripts/benchmark.py
 
 clean:
 	rm -rf .build
