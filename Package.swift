@@ -23,19 +23,24 @@ let package = Package(
         .target(name: "BitBarrierCore", dependencies: ["CBLAS"]),
         // ONNX and .nnet model import into the IR.
         .target(name: "BitBarrierImport", dependencies: ["BitBarrierCore", "ONNXProto"]),
+        // C is quarantined: GLPK is imported by exactly one Swift file (LP/GLPKProblem.swift).
+        .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
+        // LP/MILP: formulations as plain values, the GLPK wrapper, safe bounds from duals.
+        .target(name: "BitBarrierLP", dependencies: ["BitBarrierCore", "CGLPK"]),
         // Certification: verdicts, radius search, attacks with concrete replay.
-        .target(name: "BitBarrierCertify", dependencies: ["BitBarrierCore", "BitBarrierData"]),
+        .target(name: "BitBarrierCertify", dependencies: ["BitBarrierCore", "BitBarrierData", "BitBarrierLP"]),
         // Datasets (CSV, .npy) and VNN-LIB specifications.
         .target(name: "BitBarrierData"),
         // The thin command-line shell.
         .executableTarget(
             name: "BitBarrierCLI",
             dependencies: [
-                "BitBarrierCore", "BitBarrierImport", "BitBarrierData", "BitBarrierCertify",
+                "BitBarrierCore", "BitBarrierImport", "BitBarrierData", "BitBarrierCertify", "BitBarrierLP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "BitBarrierCoreTests", dependencies: ["BitBarrierCore"]),
+        .testTarget(name: "BitBarrierLPTests", dependencies: ["BitBarrierLP", "BitBarrierCore", "BitBarrierImport"]),
         .testTarget(name: "BitBarrierCertifyTests", dependencies: ["BitBarrierCertify", "BitBarrierCore", "BitBarrierImport", "BitBarrierData"]),
         .testTarget(
             name: "BitBarrierImportTests", dependencies: ["BitBarrierImport", "BitBarrierCore"],

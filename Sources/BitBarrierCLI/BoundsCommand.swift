@@ -1,9 +1,42 @@
 import ArgumentParser
 import BitBarrierCertify
 import BitBarrierCore
+import BitBarrierLP
 import Foundation
 
-extension BoundMethod: ExpressibleByArgument {}
+/// The methods the CLI offers.
+enum MethodChoice: String, ExpressibleByArgument, CaseIterable {
+    case ibp, crown
+    case crownIBP = "crown-ibp"
+    case lp, milp
+
+    /// The certification method with the LP options.
+    func certification(_ options: LPOptions) -> CertificationMethod {
+        switch self {
+        case .ibp: return .bounds(.ibp)
+        case .crown: return .bounds(.crown)
+        case .crownIBP: return .bounds(.crownIBP)
+        case .lp: return .lp(options)
+        case .milp: return .milp(options)
+        }
+    }
+}
+
+/// LP/MILP options shared by `bounds` and `certify`.
+struct LPOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "LP/MILP: re-bound at most this many unstable neurons per layer by LP (most unstable first).")
+    var lpMaxNeurons: Int = 10_000
+
+    @Option(name: .long, help: "LP/MILP: time limit per LP or MILP solve, seconds.")
+    var lpTimeLimit: Double = 30
+
+    var options: LPOptions { LPOptions(maxNeuronsPerLayer: lpMaxNeurons, timeLimit: lpTimeLimit) }
+
+    func validate() throws {
+        guard lpMaxNeurons >= 0 else { throw ValidationError("--lp-max-neurons must be >= 0") }
+        guard lpTimeLimit.isFinite, lpTimeLimit > 0 else { throw ValidationError("--lp-time-limit must be a positive number of seconds") }
+    }
+}
 
 /// `bitbarrier bounds MODEL --data FILE --eps E --method ibp|crown`.
 struct BoundsCommand: ParsableCommand {
@@ -25,8 +58,10 @@ struct BoundsCommand: ParsableCommand {
     @Option(name: .long, help: "Radius of the L-infinity ball.")
     var eps: Double
 
-    @Option(name: .long, help: "Bounding method: ibp, crown, or crown-ibp (CROWN at the output, IBP inside).")
-    var method: BoundMethod = .crown
+    @Option(name: .long, help: "Bounding method: ibp, crown, crown-ibp (CROWN at the output, IBP inside), lp (CROWN then LP-tightened with GLPK, every LP bound made safe from its dual); milp gives lp's bounds here (use certify for exact answers).")
+    var method: MethodChoice = .crown
+
+    @OptionGroup var lpOptions: LPOptionGroup
 
     @Option(name: .long, help: "Write the results as JSON to this file ('-' for stdout).")
     var json: String?
@@ -77,7 +112,11 @@ struct BoundsCommand: ParsableCommand {
                 rows.rows += margin.rows
                 rows.values += margin.values
             }
-            let lows = analysis.outputLowerBounds(rows, box: box, method: method)
+            let lows: [Double]
+            switch method.certification(lpOptions.options) {
+            case .bounds(let m): lows = analysis.outputLowerBounds(rows, box: box, method: m)
+            case .lp(let o), .milp(let o): lows = try LPAnalysis(network: network, options: o).outputLowerBounds(rows, box: box)
+            }
             var margins: [String: Double]? = nil
             if let label {
                 let others = (0..<n).filter { $0 != label }

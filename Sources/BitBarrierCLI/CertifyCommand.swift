@@ -1,6 +1,7 @@
 import ArgumentParser
 import BitBarrierCertify
 import BitBarrierCore
+import BitBarrierLP
 import Foundation
 
 /// `bitbarrier certify MODEL --data FILE`: certified radius per input, with an attack bracket.
@@ -26,8 +27,10 @@ struct CertifyCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var domainOptions: DomainOptions
 
-    @Option(name: .long, help: "Bounding method: ibp, crown, or crown-ibp.")
-    var method: BoundMethod = .crown
+    @Option(name: .long, help: "Method: ibp, crown, crown-ibp, lp (LP-tightened, GLPK, safe from the dual), or milp (exact for small ReLU nets: the radius is bracketed by the largest eps proved and the smallest eps with a replayed MILP counterexample).")
+    var method: MethodChoice = .crown
+
+    @OptionGroup var lpOptions: LPOptionGroup
 
     @Option(name: .long, help: "Radii to check, comma separated (e.g. 0.01,0.02,0.03).")
     var eps: String?
@@ -63,7 +66,8 @@ struct CertifyCommand: ParsableCommand {
         }
         let domain = try domainOptions.limits(for: dataset)
         let radii = try eps.map { try parseEpsilons($0, option: "--eps") } ?? []
-        let certifier = Certifier(network: network, method: method)
+        let certifier = Certifier(network: network, method: method.certification(lpOptions.options))
+        let milp = method == .milp ? MILPVerifier(network: network, options: lpOptions.options) : nil
         let pgd = PGDAttack()
         let count = dataset.features.count
         let progress = Progress(total: count, label: "certify")
@@ -77,14 +81,22 @@ struct CertifyCommand: ParsableCommand {
                 let query = RobustnessQuery(network: network, center: dataset.features[i], label: labels[i],
                                             domainLower: domain?.lower, domainUpper: domain?.upper)
                 let predicted = argmax(network.evaluate(query.center))
-                let radius = certifier.certifiedRadius(query, maximum: maxRadius, tolerance: tolerance)
+                var radius: Double
+                var exactFalsified: Double? = nil
+                if let milp {
+                    let bracket = milp.radiusBracket(query, maximum: maxRadius, tolerance: tolerance)
+                    radius = bracket.proved
+                    exactFalsified = bracket.falsified?.distance
+                } else {
+                    radius = certifier.certifiedRadius(query, maximum: maxRadius, tolerance: tolerance)
+                }
                 var verified: [String: Bool] = [:]
                 for e in radii {
                     verified[CertificationReport.key(e)] = e <= radius || (radius > 0 && certifier.verify(query, epsilon: e).isVerified)
                 }
-                var attackRadius: Double? = nil
+                var attackRadius: Double? = exactFalsified
                 if attack, let ce = pgd.attackRadius(query, lower: radius, maximum: maxRadius) {
-                    attackRadius = ce.distance
+                    attackRadius = min(ce.distance, attackRadius ?? .infinity)
                 }
                 results.set(i, CertificationReport.Sample(
                     index: i, label: labels[i], predicted: predicted, certifiedRadius: radius,

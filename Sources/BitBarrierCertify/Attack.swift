@@ -22,16 +22,8 @@ public struct PGDAttack: Sendable {
         var rng = SplitMix(seed: seed ^ UInt64(query.label &* 7919) ^ UInt64(bitPattern: Int64(epsilon.bitPattern)))
         let lo = (0..<n).map { i in max(Double(query.center[i]) - epsilon, query.domainLower?[i] ?? -.infinity) }
         let hi = (0..<n).map { i in min(Double(query.center[i]) + epsilon, query.domainUpper?[i] ?? .infinity) }
-        func project(_ v: Double, _ i: Int) -> Float {
-            var f = Float(min(max(v, lo[i]), hi[i]))
-            if Double(f) < lo[i] { f = f.nextUp }
-            if Double(f) > hi[i] { f = f.nextDown }
-            return f
-        }
         for restart in 0...restarts {
-            var x: [Float] = (0..<n).map { i in
-                restart == 0 ? query.center[i] : project(lo[i] + rng.unit() * (hi[i] - lo[i]), i)
-            }
+            var x = restart == 0 ? query.center : query.project((0..<n).map { lo[$0] + rng.unit() * (hi[$0] - lo[$0]) }, epsilon: epsilon)
             for step in 0..<steps {
                 // Target the currently strongest competitor.
                 let y = query.network.evaluate(x)
@@ -43,9 +35,7 @@ public struct PGDAttack: Sendable {
                 w[target] = -1
                 let g = query.network.gradient(at: x, outputWeights: w).gradient
                 let alpha = epsilon * (step < steps / 2 ? 0.25 : 0.08)
-                for i in 0..<n where g[i] != 0 {
-                    x[i] = project(Double(x[i]) - alpha * (g[i] > 0 ? 1 : -1), i)
-                }
+                x = query.project((0..<n).map { Double(x[$0]) - (g[$0] == 0 ? 0 : alpha * (g[$0] > 0 ? 1 : -1)) }, epsilon: epsilon)
             }
             if let ce = Counterexample.replay(x, query: query, epsilon: epsilon) { return ce }
         }

@@ -1,24 +1,50 @@
 import BitBarrierCore
+import BitBarrierLP
+
+/// How robustness is proved.
+public enum CertificationMethod: Sendable {
+    /// Bounds by IBP or CROWN.
+    case bounds(BoundMethod)
+    /// CROWN, then LP-tightened bounds made safe from the dual (GLPK).
+    case lp(LPOptions)
+    /// Exact answers by MILP (GLPK) with replayed counterexamples.
+    case milp(LPOptions)
+}
 
 /// Proves robustness at a radius with sound bounds, and finds the largest radius it can prove.
 public struct Certifier: Sendable {
-    public var method: BoundMethod
+    public let method: CertificationMethod
     public let analysis: BoundAnalysis
 
     public init(network: Network, method: BoundMethod) {
+        self.init(network: network, method: .bounds(method))
+    }
+
+    public init(network: Network, method: CertificationMethod) {
         self.method = method
         self.analysis = BoundAnalysis(network: network)
     }
 
-    /// Sound lower bounds of logit_label - logit_j (j != label) over the ball.
-    public func marginLowerBounds(_ query: RobustnessQuery, epsilon: Double) -> [Double] {
-        analysis.outputLowerBounds(query.marginRows, box: query.box(epsilon: epsilon), method: method)
+    /// Sound lower bounds of logit_label - logit_j (j != label) over the ball (IBP, CROWN or LP;
+    /// for MILP, the LP bounds it starts from).
+    public func marginLowerBounds(_ query: RobustnessQuery, epsilon: Double) throws -> [Double] {
+        let box = query.box(epsilon: epsilon)
+        switch method {
+        case .bounds(let m): return analysis.outputLowerBounds(query.marginRows, box: box, method: m)
+        case .lp(let o), .milp(let o): return try LPAnalysis(network: query.network, options: o).outputLowerBounds(query.marginRows, box: box)
+        }
     }
 
     /// Verified when every margin's sound lower bound is strictly positive; otherwise unknown
-    /// (bounds alone never falsify).
+    /// (bounds alone never falsify). MILP answers exactly (see `MILPVerifier`).
     public func verify(_ query: RobustnessQuery, epsilon: Double) -> Verdict {
-        let lows = marginLowerBounds(query, epsilon: epsilon)
+        if case .milp(let o) = method { return MILPVerifier(network: query.network, options: o).verify(query, epsilon: epsilon) }
+        let lows: [Double]
+        do {
+            lows = try marginLowerBounds(query, epsilon: epsilon)
+        } catch {
+            return .error("\(error)")
+        }
         if lows.allSatisfy({ $0 > 0 }) { return .verified }
         if lows.contains(where: { $0.isNaN }) { return .error("bounds are NaN") }
         return .unknown("margin lower bound \(lows.min() ?? .nan) <= 0")

@@ -38,6 +38,19 @@ public struct RobustnessQuery: Sendable {
         return worst
     }
 
+    /// The float32 point nearest to `x` inside the eps-ball and the domain (rounding inward), for
+    /// candidates produced by solvers or attacks in Double.
+    public func project(_ x: [Double], epsilon: Double) -> [Float] {
+        x.indices.map { i in
+            let lo = max(Double(center[i]) - epsilon, domainLower?[i] ?? -.infinity)
+            let hi = min(Double(center[i]) + epsilon, domainUpper?[i] ?? .infinity)
+            var f = Float(min(max(x[i], lo), hi))
+            if Double(f) < lo { f = f.nextUp }
+            if Double(f) > hi { f = f.nextDown }
+            return f
+        }
+    }
+
     /// Whether a point lies in the eps-ball (in exact arithmetic on its float32 values) and the domain.
     public func contains(_ x: [Float], epsilon: Double) -> Bool {
         guard x.count == center.count else { return false }

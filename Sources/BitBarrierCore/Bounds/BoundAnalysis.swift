@@ -80,7 +80,7 @@ public struct BoundAnalysis: Sendable {
 
     /// Whether a node is one affine layer applied to the input (through reshapes only): IBP of
     /// such a node is already as tight as CROWN.
-    func isAffineImageOfInput(_ i: Int) -> Bool {
+    public func isAffineImageOfInput(_ i: Int) -> Bool {
         let layer = network.nodes[i].layer
         guard layer is any AffineLayer || layer is ScaleShift || layer is Reshape else { return false }
         return network.nodes[i].inputs.allSatisfy { ref in

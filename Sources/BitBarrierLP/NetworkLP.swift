@@ -1,0 +1,157 @@
+import BitBarrierCore
+
+/// The LP (or MILP) encoding of a network over a box, given sound bounds of every node.
+///
+/// Variables: the input (the box's bounds) and every node's output (its proven bounds). Rows:
+/// - affine layers (AffineMap, ScaleShift): z_i - sum_j W_ij x_j in [b_i - s_i, b_i + s_i], where
+///   s_i = rho (|W| m)_i covers the relative weight error rho (0 for the model's own weights);
+/// - Sum: y - x1 -/+ x2 = 0; Reshape and Concat reuse the input variables (no rows);
+/// - ReLU: stable neurons exactly (y = z, or y fixed to 0); unstable ones by the triangle
+///   y >= 0, y >= z, y <= s z + t (the sound line of `ReLU.relaxation`), or, with `exactReLU`,
+///   by the big-M encoding with a binary d: y <= z - l (1 - d), y <= u d, y >= z, y >= 0;
+/// - Sigmoid, Tanh: their sound linear lines; MaxPool: y >= x_i for each i of the window,
+///   y <= max u.
+/// Every row is satisfied by the real network's values (with bounds that contain them), so the
+/// LP's feasible set contains the graph of the network over the box. Proofs/NetworkLP.md.
+public struct NetworkLP: Sendable {
+    public var program: LinearProgram
+    /// Variable index of each element of the input.
+    public var inputVariables: [Int]
+    /// Variable indices of each node's elements (empty past `last`).
+    public var nodeVariables: [[Int]]
+    /// Binary variables of unstable ReLUs (exact encoding only).
+    public var binaryCount: Int
+
+    public enum EncodingError: Error, CustomStringConvertible {
+        case unsupported(String)
+        public var description: String {
+            switch self {
+            case .unsupported(let s): return "the LP encoding does not support \(s)"
+            }
+        }
+    }
+
+    /// Encodes nodes 0...last.
+    public init(network: Network, box: Bounds, bounds: [Bounds], last: Int, exactReLU: Bool = false) throws {
+        var lp = LinearProgram()
+        let inputVars = (0..<box.count).map { lp.addVariable(lower: box.lower[$0], upper: box.upper[$0]) }
+        var vars: [[Int]] = []
+        var binaries = 0
+        func ref(_ r: ValueRef) -> [Int] {
+            switch r {
+            case .input: return inputVars
+            case .node(let k): return vars[k]
+            }
+        }
+        func newVariables(_ b: Bounds) -> [Int] {
+            (0..<b.count).map { lp.addVariable(lower: b.lower[$0], upper: b.upper[$0]) }
+        }
+        func inputBounds(_ r: ValueRef) -> Bounds {
+            switch r {
+            case .input: return box
+            case .node(let k): return bounds[k]
+            }
+        }
+        for (k, node) in network.nodes.enumerated() {
+            if k > last { break }
+            let layer = node.layer
+            let b = bounds[k]
+            let ins = node.inputs.map(ref)
+            switch layer {
+            case let l as any AffineLayer:
+                let out = newVariables(b)
+                Self.encode(l.map, input: ins[0], output: out, inputBounds: inputBounds(node.inputs[0]), into: &lp)
+                vars.append(out)
+            case let s as ScaleShift:
+                let out = newVariables(b)
+                let m = inputBounds(node.inputs[0]).magnitude
+                for i in out.indices {
+                    let slack = (s.scaleError * abs(s.scale[i]) * m[i] * (1 + 4 * FloatError.unitRoundoff)).nextUp
+                    lp.addRow(columns: [out[i], ins[0][i]], coefficients: [1, -s.scale[i]],
+                              lower: (s.shiftLower[i] - slack).nextDown, upper: (s.shiftUpper[i] + slack).nextUp)
+                }
+                vars.append(out)
+            case is Reshape:
+                vars.append(ins[0])
+            case let c as Concat:
+                var out = [Int](repeating: 0, count: c.size)
+                for (p, positions) in c.positions.enumerated() { for (i, o) in positions.enumerated() { out[o] = ins[p][i] } }
+                vars.append(out)
+            case let s as Sum:
+                let out = newVariables(b)
+                for i in out.indices {
+                    lp.addRow(columns: [out[i], ins[0][i], ins[1][i]], coefficients: [1, -1, s.subtract ? 1 : -1], lower: 0, upper: 0)
+                }
+                vars.append(out)
+            case let r as ReLU:
+                let z = inputBounds(node.inputs[0])
+                let relax = r.relaxation(z)
+                var out: [Int] = []
+                for i in 0..<r.size {
+                    let (l, u) = (z.lower[i], z.upper[i])
+                    if l >= 0 {
+                        out.append(ins[0][i])  // y = z exactly
+                    } else if u <= 0 {
+                        out.append(lp.addVariable(lower: 0, upper: 0))
+                    } else {
+                        let y = lp.addVariable(lower: 0, upper: max(0, min(b.upper[i], u.nextUp)))
+                        lp.addRow(columns: [y, ins[0][i]], coefficients: [1, -1], lower: 0)
+                        if exactReLU {
+                            let d = lp.addVariable(lower: 0, upper: 1, integer: true)
+                            binaries += 1
+                            // y <= z - l (1 - d)  <=>  y - z - l d <= -l ;  y <= u d.
+                            lp.addRow(columns: [y, ins[0][i], d], coefficients: [1, -1, -l], upper: -l)
+                            lp.addRow(columns: [y, d], coefficients: [1, -u], upper: 0)
+                        } else {
+                            lp.addRow(columns: [y, ins[0][i]], coefficients: [1, -relax.upperSlope[i]], upper: relax.upperIntercept[i])
+                        }
+                        out.append(y)
+                    }
+                }
+                vars.append(out)
+            case let a as Sigmoid:
+                vars.append(Self.encodeLines(a.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
+            case let a as Tanh:
+                vars.append(Self.encodeLines(a.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
+            case is MaxPool:
+                throw EncodingError.unsupported("MaxPool (node \(node.name))")
+            default:
+                throw EncodingError.unsupported("\(layer.summary) (node \(node.name))")
+            }
+        }
+        inputVariables = inputVars
+        nodeVariables = vars
+        program = lp
+        binaryCount = binaries
+    }
+
+    static func encode(_ map: AffineMap, input: [Int], output: [Int], inputBounds: Bounds, into lp: inout LinearProgram) {
+        let m = inputBounds.magnitude
+        for i in 0..<map.outputs {
+            var cols = [output[i]], coef = [1.0], mag = 0.0
+            switch map.storage {
+            case .dense(let w):
+                for j in 0..<map.inputs where w[i * map.inputs + j] != 0 {
+                    cols.append(input[j]); coef.append(-w[i * map.inputs + j]); mag += abs(w[i * map.inputs + j]) * m[j]
+                }
+            case .sparse(let rs, let col, let val):
+                for e in rs[i]..<rs[i + 1] { cols.append(input[col[e]]); coef.append(-val[e]); mag += abs(val[e]) * m[col[e]] }
+            }
+            let slack = map.weightRelativeError == 0 ? 0 : (map.weightRelativeError * mag * (1 + FloatError.gamma(map.inputs + 2))).nextUp
+            // Duplicate columns (Transpose/Pad never repeat one; Conv never does) are not expected.
+            let (lo, hi) = slack == 0 ? (map.bias[i], map.bias[i]) : ((map.bias[i] - slack).nextDown, (map.bias[i] + slack).nextUp)
+            lp.addRow(columns: cols, coefficients: coef, lower: lo, upper: hi)
+        }
+    }
+
+    static func encodeLines(_ r: ElementwiseRelaxation, input: [Int], bounds b: Bounds, into lp: inout LinearProgram) -> [Int] {
+        var out: [Int] = []
+        for i in input.indices {
+            let y = lp.addVariable(lower: b.lower[i], upper: b.upper[i])
+            lp.addRow(columns: [y, input[i]], coefficients: [1, -r.lowerSlope[i]], lower: r.lowerIntercept[i])
+            lp.addRow(columns: [y, input[i]], coefficients: [1, -r.upperSlope[i]], upper: r.upperIntercept[i])
+            out.append(y)
+        }
+        return out
+    }
+}
