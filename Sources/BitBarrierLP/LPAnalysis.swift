@@ -36,10 +36,8 @@ public struct LPAnalysis: Sendable {
     public func layerBounds(_ box: Bounds) throws -> [Bounds] {
         var bounds = crown.layerBounds(box, intermediate: .crown)
         guard options.tightenIntermediate else { return bounds }
-        for (k, node) in network.nodes.enumerated() {
-            let feedsReLU = network.nodes.contains { $0.layer is ReLU && $0.inputs.contains(.node(k)) }
-            guard feedsReLU, !crown.isAffineImageOfInput(k) else { continue }
-            _ = node
+        for k in network.nodes.indices {
+            guard crown.feedsReLU[k], !crown.isAffineImageOfInput(k) else { continue }
             let b = bounds[k]
             var unstable = (0..<b.count).filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
             guard !unstable.isEmpty else { continue }

@@ -26,6 +26,8 @@ public struct BoundAnalysis: Sendable {
     let needsCrown: [Bool]
     /// Whether CROWN intermediate bounds are intersected with IBP's (tighter, equally sound).
     public let intersectWithIBP: Bool
+    /// Whether a node's output is read by a ReLU.
+    public let feedsReLU: [Bool]
 
     public init(network: Network, intersectWithIBP: Bool = true) {
         self.network = network
@@ -36,6 +38,11 @@ public struct BoundAnalysis: Sendable {
             for case .node(let j) in node.inputs { needs[j] = true }
         }
         needsCrown = needs
+        var relu = [Bool](repeating: false, count: network.nodes.count)
+        for node in network.nodes where node.layer is ReLU {
+            for case .node(let j) in node.inputs { relu[j] = true }
+        }
+        feedsReLU = relu
     }
 
     func bounds(of ref: ValueRef, box: Bounds, nodes: [Bounds]) -> Bounds {
@@ -66,7 +73,7 @@ public struct BoundAnalysis: Sendable {
             var b = node.layer.propagate(node.inputs.map { bounds(of: $0, box: box, nodes: result) })
             let direct = isAffineImageOfInput(i)
             if needsCrown[i] && !direct {
-                let consumerIsReLU = network.nodes.contains { n in n.layer is ReLU && n.inputs.contains(.node(i)) }
+                let consumerIsReLU = feedsReLU[i]
                 // Only neurons that may be unstable need a CROWN bound before a ReLU.
                 let candidates = (0..<b.count).filter { !consumerIsReLU || (b.lower[$0] < 0 && b.upper[$0] > 0) }
                 if !candidates.isEmpty {

@@ -30,28 +30,33 @@ public struct ElementwiseRelaxation: Sendable {
         var constant = [Double](repeating: 0, count: a.rows)
         let g = FloatError.gamma(n + 2)
         let u = FloatError.unitRoundoff
-        for r in 0..<a.rows {
-            let base = r * n
-            var s = 0.0, mag = 0.0, productError = 0.0
-            for j in 0..<n {
-                let aj = out[base + j]
-                if aj == 0 { continue }
-                let slope: Double, intercept: Double
-                if aj > 0 {
-                    slope = lowerSlope[j]; intercept = lowerIntercept[j]
-                } else {
-                    slope = upperSlope[j]; intercept = upperIntercept[j]
+        lowerSlope.withUnsafeBufferPointer { ls in
+        lowerIntercept.withUnsafeBufferPointer { li in
+        upperSlope.withUnsafeBufferPointer { us in
+        upperIntercept.withUnsafeBufferPointer { ui in
+        out.withUnsafeMutableBufferPointer { ov in
+            for r in 0..<a.rows {
+                let base = r * n
+                var s = 0.0, mag = 0.0, productError = 0.0
+                for j in 0..<n {
+                    let aj = ov[base + j]
+                    if aj == 0 { continue }
+                    let positive = aj > 0
+                    let p = aj * (positive ? ls[j] : us[j])
+                    ov[base + j] = p
+                    productError += abs(p) * m[j]
+                    let t = aj * (positive ? li[j] : ui[j])
+                    s += t
+                    mag += abs(t)
                 }
-                let p = aj * slope
-                out[base + j] = p
-                productError += abs(p) * m[j]
-                let t = aj * intercept
-                s += t
-                mag += abs(t)
+                let err = ((u * productError + g * (mag + productError)) * (1 + 4 * u)).nextUp
+                    + Double(2 * n + 4) * FloatError.eta
+                constant[r] = (s - err).nextDown
             }
-            let err = ((u * productError + g * (mag + productError)) * (1 + 4 * u)).nextUp
-                + Double(2 * n + 4) * FloatError.eta
-            constant[r] = (s - err).nextDown
+        }
+        }
+        }
+        }
         }
         return BackwardStep(inputs: [LinearRows(rows: a.rows, columns: n, values: out)], constant: constant)
     }
