@@ -5,7 +5,7 @@ BIN = .build/release/bitbarrier
 EXAMPLE = Examples/digits-mlp
 APT_PACKAGES = libglpk-dev libopenblas-dev
 
-.PHONY: all setup build release demo test references benchmark clean
+.PHONY: all setup build release demo samples test references benchmark clean
 
 all: build
 
@@ -32,6 +32,14 @@ demo: release
 	$(BIN) certify $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --limit 20 --method crown \
 		--eps 0.01,0.02,0.05 --attack --json Reports/demo/certify.json
 	@echo "wrote Reports/demo/eval.json and Reports/demo/certify.json"
+
+# Regenerates the committed sample outputs under Reports/samples/.
+samples: release
+	$(BIN) eval $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --json Reports/samples/digits-mlp-eval.json > /dev/null
+	for m in crown lp milp; do \
+		$(BIN) certify $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --limit 20 --method $$m --jobs 1 \
+			--eps 0.01,0.02,0.05 --attack --max-radius 0.3 --json Reports/samples/digits-mlp-certify-$$m.json > /dev/null; \
+	done
 
 test: setup
 	$(SWIFT) build --build-tests
