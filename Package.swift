@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "BitBarrierImport", targets: ["BitBarrierImport"]),
         .library(name: "BitBarrierData", targets: ["BitBarrierData"]),
         .library(name: "BitBarrierCertify", targets: ["BitBarrierCertify"]),
+        .library(name: "BitBarrierReport", targets: ["BitBarrierReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,16 +32,19 @@ let package = Package(
         .target(name: "BitBarrierCertify", dependencies: ["BitBarrierCore", "BitBarrierData", "BitBarrierLP"]),
         // Datasets (CSV, .npy) and VNN-LIB specifications.
         .target(name: "BitBarrierData"),
+        // Results documents, reports (Markdown, HTML with inline SVG, JUnit) and the CI gate.
+        .target(name: "BitBarrierReport"),
         // The thin command-line shell.
         .executableTarget(
             name: "BitBarrierCLI",
             dependencies: [
-                "BitBarrierCore", "BitBarrierImport", "BitBarrierData", "BitBarrierCertify", "BitBarrierLP",
+                "BitBarrierCore", "BitBarrierImport", "BitBarrierData", "BitBarrierCertify", "BitBarrierLP", "BitBarrierReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "BitBarrierCoreTests", dependencies: ["BitBarrierCore"]),
         .testTarget(name: "BitBarrierLPTests", dependencies: ["BitBarrierLP", "BitBarrierCore", "BitBarrierImport"]),
+        .testTarget(name: "BitBarrierReportTests", dependencies: ["BitBarrierReport"]),
         .testTarget(name: "BitBarrierCertifyTests", dependencies: ["BitBarrierCertify", "BitBarrierCore", "BitBarrierImport", "BitBarrierData"]),
         .testTarget(
             name: "BitBarrierImportTests", dependencies: ["BitBarrierImport", "BitBarrierCore"],

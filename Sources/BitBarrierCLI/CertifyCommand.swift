@@ -2,6 +2,7 @@ import ArgumentParser
 import BitBarrierCertify
 import BitBarrierCore
 import BitBarrierLP
+import BitBarrierReport
 import Foundation
 
 /// `bitbarrier certify MODEL --data FILE`: certified radius per input, with an attack bracket.
@@ -50,6 +51,14 @@ struct CertifyCommand: ParsableCommand {
     @Option(name: .long, help: "Write the results as JSON to this file ('-' for stdout).")
     var json: String?
 
+    @Option(name: .long, help: "Also write report.md, report.html and junit.xml into this folder.")
+    var report: String?
+
+    @Option(name: .long, help: "Also write a JUnit XML file (one case per input).")
+    var junit: String?
+
+    @OptionGroup(title: "Gate (exit code 1 when the model fails)") var gateOptions: GateOptions
+
     func validate() throws {
         guard maxRadius.isFinite, maxRadius > 0 else { throw ValidationError("--max-radius must be a positive number, got \(maxRadius)") }
         guard tolerance.isFinite, tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1), got \(tolerance)") }
@@ -71,7 +80,7 @@ struct CertifyCommand: ParsableCommand {
         let pgd = PGDAttack()
         let count = dataset.features.count
         let progress = Progress(total: count, label: "certify")
-        let results = ConcurrentResults<CertificationReport.Sample>(count: count)
+        let results = ConcurrentResults<CertificationResults.Sample>(count: count)
         let started = Date()
         let maxRadius = self.maxRadius, tolerance = self.tolerance, attack = self.attack
         DispatchQueue.concurrentPerform(iterations: min(jobs, count)) { worker in
@@ -92,13 +101,13 @@ struct CertifyCommand: ParsableCommand {
                 }
                 var verified: [String: Bool] = [:]
                 for e in radii {
-                    verified[CertificationReport.key(e)] = e <= radius || (radius > 0 && certifier.verify(query, epsilon: e).isVerified)
+                    verified[CertificationResults.key(e)] = e <= radius || (radius > 0 && certifier.verify(query, epsilon: e).isVerified)
                 }
                 var attackRadius: Double? = exactFalsified
                 if attack, let ce = pgd.attackRadius(query, lower: radius, maximum: maxRadius) {
                     attackRadius = min(ce.distance, attackRadius ?? .infinity)
                 }
-                results.set(i, CertificationReport.Sample(
+                results.set(i, CertificationResults.Sample(
                     index: i, label: labels[i], predicted: predicted, certifiedRadius: radius,
                     attackRadius: attackRadius, verified: verified, timeS: Date().timeIntervalSince(t0)))
                 progress.step()
@@ -106,14 +115,48 @@ struct CertifyCommand: ParsableCommand {
             }
         }
         let samples = results.values.map { $0! }
-        let report = CertificationReport(
-            model: model.model, method: method.rawValue, samples: samples, radii: radii,
-            wallTimeS: Date().timeIntervalSince(started), attack: attack)
-        if let json {
-            try Console.writeJSON(report, to: json)
-            if json == "-" { return }
+        var options = ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)", "domain": domainOptions.domain]
+        if let s = dataOptions.pixelScale { options["pixel_scale"] = "\(s)" }
+        if let l = dataOptions.limit { options["limit"] = "\(l)" }
+        if method == .lp || method == .milp {
+            options["lp_max_neurons"] = "\(lpOptions.lpMaxNeurons)"
+            options["lp_time_limit"] = "\(lpOptions.lpTimeLimit)"
         }
-        report.printTable()
+        let provenance = CertificationResults.Provenance(
+            model: model.model, data: dataOptions.data, tool: "bitbarrier \(BitBarrierVersion.string)", options: options)
+        let report = CertificationResults(
+            method: method.rawValue, provenance: provenance, samples: samples, radii: radii,
+            wallTimeS: Date().timeIntervalSince(started), attack: attack)
+        let gate = try gateOptions.criteria()
+        if let json { try Console.writeJSON(report, to: json) }
+        if let junit {
+            do { try JUnitReport.render(report, gate: gate).write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write \(junit): \(error.localizedDescription)")
+            }
+        }
+        if let dir = self.report { try writeReports([report], gate: gate, to: dir) }
+        if json != "-" { printTable(report) }
+        let code = reportGate(report, gate)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    func printTable(_ r: CertificationResults) {
+        Console.out("model \(r.model), method \(r.method), \(r.samples.count) inputs")
+        Console.out([pad("input", 6, right: true), pad("label", 6, right: true), pad("pred", 6, right: true),
+                     pad("certified", 12, right: true), pad("attack", 12, right: true), "  time"].joined(separator: " "))
+        for s in r.samples {
+            let a = s.attackRadius.map { String(format: "%.5f", $0) } ?? "-"
+            Console.out([pad(String(s.index), 6, right: true), pad(String(s.label), 6, right: true), pad(String(s.predicted), 6, right: true),
+                         pad(String(format: "%.5f", s.certifiedRadius), 12, right: true), pad(a, 12, right: true),
+                         String(format: "  %.2fs", s.timeS)].joined(separator: " "))
+        }
+        let sum = r.summary
+        Console.out(String(format: "clean accuracy %.3f, median certified radius %.5f", sum.cleanAccuracy, sum.medianRadius))
+        for k in sum.certifiedAccuracy.keys.sorted(by: { Double($0)! < Double($1)! }) {
+            var line = String(format: "certified accuracy at eps %@: %.3f", k, sum.certifiedAccuracy[k]!)
+            if let a = sum.attackAccuracy?[k] { line += String(format: "  (attack upper bound %.3f)", a) }
+            Console.out(line)
+        }
     }
 }
 

@@ -83,3 +83,123 @@ import Testing
         #expect(r.status == 2 && r.stderr.contains("label 12"), "\(r.stderr)")
     }
 }
+
+/// Reports and the gate end to end: schema, exit codes, the HTML in a real browser.
+@Suite struct ReportCLITests {
+    let model = "Examples/digits-mlp/model.onnx"
+    let data = "Examples/digits-mlp/test.csv"
+
+    func certify(_ extra: [String] = []) throws -> (String, CLI.Result) {
+        let out = CLI.temp("r-\(extra.count)-\(UUID().uuidString).json")
+        let r = try CLI.run(["certify", model, "--data", data, "--limit", "8", "--eps", "0.01,0.05", "--attack", "--json", out] + extra)
+        return (out, r)
+    }
+
+    /// Every JSON `certify` writes validates against Reports/schema/certify.schema.json.
+    @Test func certifyJSONMatchesTheSchema() throws {
+        let schema = try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.root.appendingPathComponent("Reports/schema/certify.schema.json")))
+        for method in ["ibp", "crown", "lp", "milp"] {
+            let (out, r) = try certify(["--method", method, "--max-radius", "0.2", "--tolerance", "0.01"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out)))
+            let errors = SchemaValidator.validate(doc, schema as! [String: Any])
+            #expect(errors.isEmpty, "\(method): \(errors)")
+        }
+        // The validator itself rejects what the schema forbids.
+        #expect(!SchemaValidator.validate(["schema_version": 2], schema as! [String: Any]).isEmpty)
+    }
+
+    @Test func gateExitCodes() throws {
+        let (out, r) = try certify()
+        #expect(r.status == 0)
+        #expect(try CLI.run(["gate", out, "--min-certified-accuracy", "0.5", "--at-eps", "0.01"]).status == 0)
+        let fail = try CLI.run(["gate", out, "--min-radius", "0.2"])
+        #expect(fail.status == 1 && fail.stderr.contains("FAIL") && fail.stderr.contains("below the minimum radius"))
+        #expect(try CLI.run(["gate", out, "--baseline", out, "--max-regression", "0"]).status == 0)
+        #expect(try CLI.run(["gate", "/nonexistent.json", "--min-radius", "0.1"]).status == 2)
+        #expect(try CLI.run(["gate", out]).status == 2, "no threshold is bad usage")
+        #expect(try CLI.run(["gate", out, "--min-certified-accuracy", "1.5", "--at-eps", "0.01"]).status == 2)
+        let notResults = CLI.root.appendingPathComponent("Examples/digits-mlp/expected.json").path
+        let bad = try CLI.run(["gate", notResults, "--min-radius", "0.1"])
+        #expect(bad.status == 2 && bad.stderr.contains("expected.json"))
+        // certify with a failing gate exits 1 after writing its outputs.
+        let (gated, g) = try certify(["--min-radius", "0.5"])
+        #expect(g.status == 1 && FileManager.default.fileExists(atPath: gated))
+    }
+
+    /// report writes the three files; Chromium (when installed) renders the HTML with its plots.
+    @Test func reportRendersInABrowser() throws {
+        let (a, _) = try certify()
+        let (b, _) = try certify(["--method", "ibp"])
+        let dir = CLI.temp("report-\(UUID().uuidString)")
+        let r = try CLI.run(["report", a, b, "--out", dir, "--min-radius", "0.001"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for f in ["report.md", "report.html", "junit.xml"] { #expect(FileManager.default.fileExists(atPath: dir + "/" + f)) }
+        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let browser else { return }  // scripts/render-report.sh documents installing it
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: browser)
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + dir + "/report.html"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let dom = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(dom.components(separatedBy: "<svg").count - 1 == 5, "the browser's DOM lacks the plots")
+        #expect(dom.contains("<table class=\"sortable\""))
+    }
+}
+
+/// A JSON Schema validator for the subset our schemas use: type (one or several), enum,
+/// required, properties, additionalProperties (false or a schema), items, minimum, maximum, pattern.
+enum SchemaValidator {
+    static func validate(_ value: Any, _ schema: [String: Any], path: String = "$") -> [String] {
+        var errors: [String] = []
+        if let t = schema["type"] {
+            let types = (t as? [String]) ?? [t as! String]
+            if !types.contains(where: { matches(value, $0) }) { return ["\(path): expected \(types), got \(type(of: value))"] }
+        }
+        if let e = schema["enum"] as? [Any], !e.contains(where: { "\($0)" == "\(value)" }) { errors.append("\(path): \(value) not in \(e)") }
+        if let n = value as? NSNumber, !(value is Bool) {
+            if let m = schema["minimum"] as? Double, n.doubleValue < m { errors.append("\(path): \(n) < \(m)") }
+            if let m = schema["maximum"] as? Double, n.doubleValue > m { errors.append("\(path): \(n) > \(m)") }
+        }
+        if let s = value as? String, let p = schema["pattern"] as? String, s.range(of: p, options: .regularExpression) == nil {
+            errors.append("\(path): '\(s)' does not match \(p)")
+        }
+        if let o = value as? [String: Any] {
+            for r in (schema["required"] as? [String]) ?? [] where o[r] == nil { errors.append("\(path): missing '\(r)'") }
+            let props = (schema["properties"] as? [String: Any]) ?? [:]
+            for (k, v) in o {
+                if let ps = props[k] as? [String: Any] {
+                    errors += validate(v, ps, path: path + "." + k)
+                } else if let extra = schema["additionalProperties"] {
+                    if let allowed = extra as? Bool, !allowed { errors.append("\(path): unexpected '\(k)'") }
+                    if let es = extra as? [String: Any] { errors += validate(v, es, path: path + "." + k) }
+                }
+            }
+        }
+        if let a = value as? [Any], let items = schema["items"] as? [String: Any] {
+            for (i, v) in a.enumerated() { errors += validate(v, items, path: "\(path)[\(i)]") }
+        }
+        return errors
+    }
+
+    static func matches(_ v: Any, _ type: String) -> Bool {
+        switch type {
+        case "object": return v is [String: Any]
+        case "array": return v is [Any]
+        case "string": return v is String
+        case "boolean": return isBool(v)
+        case "integer": return !isBool(v) && ((v as? NSNumber).map { $0.doubleValue == $0.doubleValue.rounded() } ?? false)
+        case "number": return !isBool(v) && v is NSNumber
+        case "null": return v is NSNull
+        default: return false
+        }
+    }
+
+    /// JSONSerialization gives booleans as a distinct NSNumber subclass (objCType "c", class name
+    /// containing "Boolean"); plain numbers are NSNumber.
+    static func isBool(_ v: Any) -> Bool { "\(type(of: v))".contains("Boolean") || "\(type(of: v))" == "Bool" }
+}
