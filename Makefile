@@ -30,8 +30,9 @@ demo: release
 	$(BIN) inspect $(EXAMPLE)/model.onnx
 	$(BIN) eval $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --json Reports/demo/eval.json > /dev/null
 	$(BIN) certify $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --limit 20 --method crown \
-		--eps 0.01,0.02,0.05 --attack --json Reports/demo/certify.json
-	@echo "wrote Reports/demo/eval.json and Reports/demo/certify.json"
+		--eps 0.01,0.02,0.05 --attack --json Reports/demo/certify.json --report Reports/demo \
+		--min-certified-accuracy 0.9 --at-eps 0.01
+	@echo "wrote Reports/demo/: certify.json, report.md, report.html (open it in a browser), junit.xml"
 
 # Regenerates the committed sample outputs under Reports/samples/.
 samples: release
@@ -40,6 +41,8 @@ samples: release
 		$(BIN) certify $(EXAMPLE)/model.onnx --data $(EXAMPLE)/test.csv --limit 20 --method $$m --jobs 1 \
 			--eps 0.01,0.02,0.05 --attack --max-radius 0.3 --json Reports/samples/digits-mlp-certify-$$m.json > /dev/null; \
 	done
+	$(BIN) report Reports/samples/digits-mlp-certify-crown.json Reports/samples/digits-mlp-certify-milp.json \
+		--out Reports/samples/digits-mlp --min-certified-accuracy 0.9 --at-eps 0.01
 
 test: setup
 	$(SWIFT) build --build-tests
