@@ -8,6 +8,8 @@ struct ConstantTensor {
     /// Values as Double (float, double, and integer tensors alike; int64 shapes are exact).
     var values: [Double]
     var isInteger: Bool
+    /// ONNX element type (TensorProto.DataType raw value); 1 = float.
+    var dataType: Int = 1
 
     var count: Int { values.count }
     var floats: [Float] { values.map { Float($0) } }
@@ -73,6 +75,7 @@ struct ConstantTensor {
         guard v.count == count else { throw fail("holds \(v.count) values, expected \(count) for shape \(shape)") }
         values = v
         self.isInteger = isInteger
+        dataType = Int(t.dataType)
     }
 
     init(shape: [Int], values: [Double], isInteger: Bool = false) {

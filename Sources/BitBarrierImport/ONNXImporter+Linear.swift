@@ -24,7 +24,7 @@ extension ONNXImporter {
             guard Self.broadcastShape([1, n], c.shape) == [1, n] else { throw error(node, "bias C of shape \(c.shape) does not broadcast to [1, \(n)]") }
             bias = Self.broadcast(c, to: [1, n]).map { Float($0) }
         }
-        try emit(node, layer: Dense(outputs: n, inputs: k, weights: weights, bias: bias), inputs: [a.ref], shape: [1, n])
+        try emit(node, layer: Dense(outputs: n, inputs: k, weights: weights, bias: bias, runtimeFloat32: quantized), inputs: [a.ref], shape: [1, n])
     }
 
     /// MatMul of a computed row by a constant matrix (x W), or of a constant matrix by a
@@ -40,7 +40,7 @@ extension ONNXImporter {
                 throw error(node, "input of shape \(x.shape) does not match weight of shape \(w.shape): expected a single row of \(k)")
             }
             let shape = x.shape.count <= 1 ? [n] : Array(x.shape.dropLast()) + [n]
-            try emit(node, layer: Dense(outputs: n, inputs: k, weights: Self.transpose(w.floats, rows: k, columns: n), bias: nil),
+            try emit(node, layer: Dense(outputs: n, inputs: k, weights: Self.transpose(w.floats, rows: k, columns: n), bias: nil, runtimeFloat32: quantized),
                      inputs: [x.ref], shape: shape)
         } else {
             let w = try constant(0, of: node, what: "weight")
@@ -50,7 +50,7 @@ extension ONNXImporter {
             let columnVector = x.shape.count == 1 ? x.shape[0] == k : (x.shape.last == 1 && x.shape.reduce(1, *) == k)
             guard columnVector else { throw error(node, "input of shape \(x.shape) is not a column of \(k)") }
             let shape = x.shape.count == 1 ? [m] : Array(x.shape.dropLast(2)) + [m, 1]
-            try emit(node, layer: Dense(outputs: m, inputs: k, weights: w.floats, bias: nil), inputs: [x.ref], shape: shape)
+            try emit(node, layer: Dense(outputs: m, inputs: k, weights: w.floats, bias: nil, runtimeFloat32: quantized), inputs: [x.ref], shape: shape)
         }
     }
 

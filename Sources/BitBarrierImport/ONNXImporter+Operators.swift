@@ -53,6 +53,8 @@ extension ONNXImporter {
             try importConcat(node)
         case "Pad":
             try importPad(node)
+        case "QuantizeLinear", "DequantizeLinear":
+            try importQuantization(node)
         default:
             throw error(node, "operator '\(node.opType)' is not supported")
         }
@@ -140,7 +142,7 @@ extension ONNXImporter {
                 guard !constantFirst else { throw error(node, "division of a constant by a computed tensor is not supported") }
                 op = .divide
             }
-            let layer = try build(node) { try ScaleShift(op, constant: values) }
+            let layer = try build(node) { try ScaleShift(op, constant: values, runtimeRelativeError: quantized ? 0x1p-24 : 0) }
             try emit(node, layer: layer, inputs: [x.ref], shape: shape)
         }
     }

@@ -26,6 +26,9 @@ struct ONNXImporter {
     var values: [String: Value] = [:]
     var nodes: [Node] = []
     var opset = 13
+    /// Whether the graph holds quantizers: float ops then carry float32 runtime error terms,
+    /// since a quantizer turns a float32 rounding difference into a whole bin.
+    var quantized = false
 
     init(file: String) { self.file = file }
 
@@ -43,6 +46,7 @@ struct ONNXImporter {
             opset = Int(def.version)
         }
         let graph = model.graph
+        quantized = graph.node.contains { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }
         for t in graph.initializer {
             values[t.name] = .constant(try ConstantTensor(t, file: file, node: nil))
         }

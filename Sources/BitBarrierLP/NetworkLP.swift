@@ -9,7 +9,8 @@ import BitBarrierCore
 /// - ReLU: stable neurons exactly (y = z, or y fixed to 0); unstable ones by the triangle
 ///   y >= 0, y >= z, y <= s z + t (the sound line of `ReLU.relaxation`), or, with `exactReLU`,
 ///   by the big-M encoding with a binary d: y <= z - l (1 - d), y <= u d, y >= z, y >= 0;
-/// - Sigmoid, Tanh: their sound linear lines; MaxPool: y >= x_i for each i of the window,
+/// - Sigmoid, Tanh, QuantizeLinear: their sound linear lines (the rounding's +/- 1/2 band, or a
+///   constant bin); MaxPool: y >= x_i for each i of the window,
 ///   y <= max u.
 /// Every row is satisfied by the real network's values (with bounds that contain them), so the
 /// LP's feasible set contains the graph of the network over the box. Proofs/NetworkLP.md.
@@ -113,6 +114,8 @@ public struct NetworkLP: Sendable {
                 vars.append(Self.encodeLines(a.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
             case let a as Tanh:
                 vars.append(Self.encodeLines(a.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
+            case let q as QuantizeLinear:
+                vars.append(Self.encodeLines(q.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
             case is MaxPool:
                 throw EncodingError.unsupported("MaxPool (node \(node.name))")
             default:

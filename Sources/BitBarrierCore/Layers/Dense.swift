@@ -8,10 +8,14 @@ public struct Dense: AffineLayer {
     /// - Parameters:
     ///   - weights: row-major outputs x inputs.
     ///   - bias: one per output, or nil for none.
-    public init(outputs: Int, inputs: Int, weights: [Float], bias: [Float]?) {
+    ///   - runtimeFloat32: the runtime computes this layer in float32 and its result matters bit
+    ///     for bit (it feeds a quantizer): the bounds then cover the float32 evaluation too, with
+    ///     the relative error gamma32_{n+2} (u = 2^-24) on |W| |x| + |b|.
+    public init(outputs: Int, inputs: Int, weights: [Float], bias: [Float]?, runtimeFloat32: Bool = false) {
         map = AffineMap(
             outputs: outputs, inputs: inputs, storage: .dense(weights.map(Double.init)),
-            bias: bias?.map(Double.init))
+            bias: bias?.map(Double.init),
+            weightRelativeError: runtimeFloat32 ? AffineMap.float32Accumulation(inputs) : 0)
     }
 
     public var summary: String { "Dense \(map.inputs)->\(map.outputs)" }

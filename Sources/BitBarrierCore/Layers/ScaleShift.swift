@@ -13,7 +13,7 @@ public struct ScaleShift: Layer {
     /// The float32 constant of the ONNX operation, one per element (broadcast at import).
     public let constant: [Float]
     public let scale: [Double]
-    public let scaleError: Double
+    public private(set) var scaleError: Double
     public let shiftLower: [Double]
     public let shiftUpper: [Double]
     /// For batchNorm, the float32 scale and shift used by the concrete evaluation.
@@ -21,7 +21,10 @@ public struct ScaleShift: Layer {
     let batchShift: [Float]
 
     /// An elementwise operation with a float32 constant (already broadcast to the input size).
-    public init(_ operation: Operation, constant: [Float]) throws {
+    ///
+    /// - Parameter runtimeRelativeError: for a runtime whose float32 result matters bit for bit
+    ///   (quantized models): the float32 rounding of the product, added to the scale's error.
+    public init(_ operation: Operation, constant: [Float], runtimeRelativeError: Double = 0) throws {
         precondition(operation != .batchNorm, "use init(batchNorm...)")
         let c = constant.map(Double.init)
         self.operation = operation
@@ -46,6 +49,7 @@ public struct ScaleShift: Layer {
         case .batchNorm:
             fatalError("unreachable")
         }
+        scaleError += runtimeRelativeError
     }
 
     /// BatchNormalization (inference): y = (x - mean) / sqrt(var + eps) * gamma + beta, each

@@ -7,7 +7,8 @@
 /// `weightRelativeError` (0 when W holds the model's own float32 weights exactly; u when an
 /// entry is a rounded quotient such as 1/9 in an average pool). Every product below is computed
 /// in round-to-nearest Double (BLAS for dense maps) and made sound with the dot-product error
-/// term gamma_n |a|.|b| (`FloatError`). The argument is in Proofs/AffineMap.md.
+/// term gamma_n |a|.|b| (`FloatError`). rho may also carry a runtime's float32 evaluation error
+/// (see `float32Accumulation`), applied to |W| |x| + |b|. The argument is in Proofs/AffineMap.md.
 public struct AffineMap: Sendable {
     public enum Storage: Sendable {
         /// Row-major outputs x inputs.
@@ -21,6 +22,13 @@ public struct AffineMap: Sendable {
     public let storage: Storage
     public let bias: [Double]
     public let weightRelativeError: Double
+    /// gamma_{n+2} for float32 (u = 2^-24), rounded up: the relative error, on |W| |x| + |b|, of a
+    /// runtime that evaluates the map in float32 in any order.
+    public static func float32Accumulation(_ n: Int) -> Double {
+        let nu = Double(n + 2) * 0x1p-24
+        return (nu / (1 - nu) * 1.01).nextUp
+    }
+
     /// |W|, cached for the bound computations.
     let absolute: Storage
 
@@ -99,7 +107,7 @@ public struct AffineMap: Sendable {
         var hi = lo
         for i in 0..<outputs {
             let b = bias[i]
-            let err = (f * mag[i] + 2 * FloatError.unitRoundoff * (abs(wc[i]) + wr[i] + abs(b))).nextUp
+            let err = (f * (mag[i] + abs(b)) + 2 * FloatError.unitRoundoff * (abs(wc[i]) + wr[i] + abs(b))).nextUp
                 + Double(n + 4) * FloatError.eta
             lo[i] = ((wc[i] - wr[i]) + b - err).nextDown
             hi[i] = ((wc[i] + wr[i]) + b + err).nextUp

@@ -1,0 +1,110 @@
+import BitBarrierCertify
+import BitBarrierCore
+import BitBarrierData
+import BitBarrierImport
+import Foundation
+import Testing
+
+/// Soundness on the int8 model: bounds contain every sampled runtime output exactly (the
+/// quantized values are integers: no tolerance), certified radii are never beaten by an attack,
+/// and a barrier radius really freezes the output.
+@Suite struct QuantizedCertifyTests {
+    static let dir = Shared.root.appendingPathComponent("Examples/digits-mlp-int8")
+    static let network = try! ModelLoader.load(path: dir.appendingPathComponent("model_qdq.onnx").path)
+    static let data = try! Dataset.loadCSV(path: dir.appendingPathComponent("test.csv").path)
+    static let unit = [Double](repeating: 0, count: 64), one = [Double](repeating: 1, count: 64)
+
+    @Test func boundsContainRuntimeValuesExactly() {
+        var rng = SplitMix(seed: 3)
+        let analysis = BoundAnalysis(network: Self.network)
+        for i in 0..<4 {
+            for eps in [0.002, 0.01, 0.03] {
+                let box = Bounds(center: Self.data.features[i], epsilon: eps, clipLower: Self.unit, clipUpper: Self.one)
+                let ibp = analysis.intervalBounds(box), crown = analysis.layerBounds(box, intermediate: .crown)
+                for _ in 0..<400 {
+                    let x = (0..<64).map { j -> Float in
+                        var v = Float(box.lower[j] + rng.unit() * (box.upper[j] - box.lower[j]))
+                        if Double(v) < box.lower[j] { v = v.nextUp }
+                        if Double(v) > box.upper[j] { v = v.nextDown }
+                        return v
+                    }
+                    let values = Self.network.evaluateAll(x)
+                    for (k, v) in values.enumerated() {
+                        for j in v.indices {
+                            let y = Double(v[j])
+                            let ok = ibp[k].lower[j] <= y && y <= ibp[k].upper[j] && crown[k].lower[j] <= y && y <= crown[k].upper[j]
+                            if !ok {
+                                Issue.record("input \(i) eps \(eps) node \(k) (\(Self.network.nodes[k].opType)) neuron \(j): \(y) outside IBP [\(ibp[k].lower[j]), \(ibp[k].upper[j])] or CROWN [\(crown[k].lower[j]), \(crown[k].upper[j])]")
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func certifiedRadiusIsNeverBeaten() {
+        let pgd = PGDAttack(steps: 30, restarts: 2)
+        for method in [BoundMethod.ibp, .crown] {
+            let certifier = Certifier(network: Self.network, method: method)
+            for i in 0..<6 {
+                let q = RobustnessQuery(network: Self.network, center: Self.data.features[i], label: Self.data.labels![i], domainLower: Self.unit, domainUpper: Self.one)
+                let r = certifier.certifiedRadius(q, maximum: 0.3, tolerance: 0.01)
+                if r > 0 { #expect(pgd.attack(q, epsilon: r) == nil, "input \(i): attack inside certified radius \(r)") }
+                if let ce = pgd.attackRadius(q, lower: r, maximum: 0.3) { #expect(ce.distance >= r) }
+            }
+        }
+    }
+
+    /// Below the barrier radius the quantized input cannot change: random float32 points of that
+    /// ball give bit-identical outputs.
+    @Test func barrierRadiusFreezesTheOutput() {
+        let analysis = AbsorptionAnalysis(network: Self.network)
+        #expect(analysis.inputQuantizer != nil)
+        var rng = SplitMix(seed: 11)
+        var checked = 0
+        for i in 0..<20 {
+            let x = Self.data.features[i]
+            guard let radii = analysis.absorbedRadii(x, domainLower: Self.unit, domainUpper: Self.one),
+                  let b = radii.min(), b.isFinite, b > 1e-6 else { continue }
+            let y0 = Self.network.evaluate(x)
+            for _ in 0..<200 {
+                let p = (0..<64).map { j -> Float in
+                    let lo = max(Double(x[j]) - b, 0), hi = min(Double(x[j]) + b, 1)
+                    var v = Float(lo + rng.unit() * (hi - lo))
+                    // Strictly inside the barrier (the radius itself reaches the next bin).
+                    while abs(Double(v) - Double(x[j])) >= b { v = v > x[j] ? v.nextDown : v.nextUp }
+                    return min(max(v, 0), 1)
+                }
+                #expect(Self.network.evaluate(p) == y0, "input \(i): output changed within its barrier radius \(b)")
+            }
+            // And the radius is tight: the coordinate attaining it reaches another bin one way.
+            let j = radii.firstIndex(of: b)!
+            let qi = analysis.inputQuantizer!
+            let base = Self.network.evaluateAll(x)[qi][j]
+            let reached = [Double(x[j]) + b, Double(x[j]) - b].contains { v in
+                var moved = x
+                moved[j] = Float(v)
+                return (0...1).contains(v) && Self.network.evaluateAll(moved)[qi][j] != base
+            }
+            #expect(reached, "input \(i): coordinate \(j) at distance \(b) stays in its bin")
+            checked += 1
+        }
+        #expect(checked > 0, "no input had a positive barrier radius")
+    }
+}
+
+/// SplitMix64, for reproducible sampling.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}

@@ -1,0 +1,100 @@
+import BitBarrierCore
+import BitBarrierImport
+import Foundation
+import Testing
+
+/// int8 semantics: bit for bit as onnxruntime computes them.
+@Suite struct QuantizedSemanticsTests {
+    struct Cases: Decodable {
+        struct Case: Decodable { var scale: Float; var zero_point: Int; var type: String; var x: [Float]; var y: [Float] }
+        var cases: [Case]
+    }
+
+    static func load(_ name: String) throws -> Cases {
+        try JSONDecoder().decode(Cases.self, from: Data(contentsOf: Paths.fixtures.appendingPathComponent("quantized/\(name)")))
+    }
+
+    /// QuantizeLinear against onnxruntime on ~2,600 inputs per (scale, zero point, type): bin
+    /// centres, one ulp either side of every rounding boundary, exact ties, saturation, +/-0.
+    @Test func quantizeLinearMatchesOnnxruntime() throws {
+        for c in try Self.load("quantize_linear_cases.json").cases {
+            let (lo, hi): (Float, Float) = c.type == "int8" ? (-128, 127) : (0, 255)
+            let q = try QuantizeLinear(scale: [Float](repeating: c.scale, count: c.x.count),
+                                       zeroPoint: [Float](repeating: Float(c.zero_point), count: c.x.count), qmin: lo, qmax: hi)
+            let ours = q.evaluate([c.x])
+            let mismatches = (0..<c.x.count).filter { ours[$0] != c.y[$0] }
+            #expect(mismatches.isEmpty, "scale \(c.scale) zp \(c.zero_point) \(c.type): \(mismatches.count) mismatches, first x = \(mismatches.first.map { c.x[$0] } ?? 0)")
+        }
+    }
+
+    /// DequantizeLinear of every int8/uint8 value: float32(q - zp) * scale, bit for bit.
+    @Test func dequantizeLinearMatchesOnnxruntime() throws {
+        for c in try Self.load("dequantize_linear_cases.json").cases {
+            for (q, y) in zip(c.x, c.y) { #expect(Float(q - Float(c.zero_point)) * c.scale == y) }
+        }
+    }
+
+    /// Exhaustive against a wide-integer oracle: for every int8 zero point and every quantized
+    /// value k, the float32 bin centre (k - zp) * s quantizes back to k, and the float32 neighbours
+    /// of each rounding boundary land on the side the exact rational arithmetic says.
+    @Test func quantizerAgainstWideOracle() throws {
+        let s: Float = 1.0 / 255.0
+        for zp in -128...127 {
+            let q = try QuantizeLinear(scale: [s], zeroPoint: [Float(zp)], qmin: -128, qmax: 127)
+            for k in -128...127 {
+                let centre = Float(k - zp) * s
+                #expect(q.quantize(centre, 0) == Float(k))
+                // Boundary between bins k and k+1 is at (k - zp + 1/2) s; its float32 neighbours.
+                let b = (Double(k - zp) + 0.5) * Double(s)
+                let below = Float(b).nextDown, above = Float(b).nextUp
+                let oracle = { (x: Float) -> Float in
+                    // Wide oracle: the float32 quotient (exactly representable in Double), rounded
+                    // half to even on the integer part, then the zero point, then saturation.
+                    let t = Double(x / s)
+                    let r = t.rounded(.toNearestOrEven)
+                    return Float(min(max(Int(r) + zp, -128), 127))
+                }
+                #expect(q.quantize(below, 0) == oracle(below) && q.quantize(above, 0) == oracle(above))
+            }
+        }
+    }
+
+    struct ModelReference: Decodable {
+        var model: String
+        var inputs: [[Float]]
+        var outputs_noopt: [[Float]]
+        var outputs_default: [[Float]]
+    }
+
+    /// Every output of every test input of the committed QDQ models equals onnxruntime's, bit for
+    /// bit, with graph optimisations disabled and with the default (QGemm-fused) session.
+    @Test(arguments: ["model_qdq", "model_qdq_perchannel", "model_qdq_uint8"])
+    func qdqModelIsBitExact(_ name: String) throws {
+        let dir = Paths.packageRoot.appendingPathComponent("Examples/digits-mlp-int8")
+        let ref = try JSONDecoder().decode(ModelReference.self, from: Data(contentsOf: dir.appendingPathComponent(name + ".json")))
+        let network = try ModelLoader.load(path: dir.appendingPathComponent(ref.model).path)
+        var exact = 0, exactDefault = 0
+        for (i, x) in ref.inputs.enumerated() {
+            let y = network.evaluate(x)
+            if y == ref.outputs_noopt[i] { exact += 1 }
+            if y == ref.outputs_default[i] { exactDefault += 1 }
+        }
+        #expect(exact == ref.inputs.count, "\(name): \(exact)/\(ref.inputs.count) rows bit-exact with onnxruntime (no optimisation)")
+        #expect(exactDefault == ref.inputs.count, "\(name): \(exactDefault)/\(ref.inputs.count) rows bit-exact with the default session")
+    }
+
+    /// QOperator and dynamic models name the operator and node they stop at.
+    @Test func unsupportedQuantizedOperatorsAreNamed() {
+        let dir = Paths.packageRoot.appendingPathComponent("Examples/digits-mlp-int8")
+        for (file, op) in [("model_qop.onnx", "QGemm"), ("model_dynamic.onnx", "DynamicQuantizeLinear")] {
+            do {
+                _ = try ModelLoader.load(path: dir.appendingPathComponent(file).path)
+                Issue.record("\(file) was accepted")
+            } catch let e as ImportError {
+                #expect(e.description.contains(op) && e.node != nil, "\(e)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+}
