@@ -75,46 +75,12 @@ struct CertifyCommand: ParsableCommand {
         }
         let domain = try domainOptions.limits(for: dataset)
         let radii = try eps.map { try parseEpsilons($0, option: "--eps") } ?? []
-        let certifier = Certifier(network: network, method: method.certification(lpOptions.options))
-        let milp = method == .milp ? MILPVerifier(network: network, options: lpOptions.options) : nil
-        let pgd = PGDAttack()
-        let count = dataset.features.count
-        let progress = Progress(total: count, label: "certify")
-        let results = ConcurrentResults<CertificationResults.Sample>(count: count)
+        let runner = CertificationRunner(
+            network: network, features: dataset.features, labels: labels, domain: domain,
+            method: method, lpOptions: lpOptions.options, maxRadius: maxRadius, tolerance: tolerance,
+            attack: attack, radii: radii, jobs: jobs)
         let started = Date()
-        let maxRadius = self.maxRadius, tolerance = self.tolerance, attack = self.attack
-        DispatchQueue.concurrentPerform(iterations: min(jobs, count)) { worker in
-            var i = worker
-            while i < count {
-                let t0 = Date()
-                let query = RobustnessQuery(network: network, center: dataset.features[i], label: labels[i],
-                                            domainLower: domain?.lower, domainUpper: domain?.upper)
-                let predicted = argmax(network.evaluate(query.center))
-                var radius: Double
-                var exactFalsified: Double? = nil
-                if let milp {
-                    let bracket = milp.radiusBracket(query, maximum: maxRadius, tolerance: tolerance)
-                    radius = bracket.proved
-                    exactFalsified = bracket.falsified?.distance
-                } else {
-                    radius = certifier.certifiedRadius(query, maximum: maxRadius, tolerance: tolerance)
-                }
-                var verified: [String: Bool] = [:]
-                for e in radii {
-                    verified[CertificationResults.key(e)] = e <= radius || (radius > 0 && certifier.verify(query, epsilon: e).isVerified)
-                }
-                var attackRadius: Double? = exactFalsified
-                if attack, let ce = pgd.attackRadius(query, lower: radius, maximum: maxRadius) {
-                    attackRadius = min(ce.distance, attackRadius ?? .infinity)
-                }
-                results.set(i, CertificationResults.Sample(
-                    index: i, label: labels[i], predicted: predicted, certifiedRadius: radius,
-                    attackRadius: attackRadius, verified: verified, timeS: Date().timeIntervalSince(t0)))
-                progress.step()
-                i += jobs
-            }
-        }
-        let samples = results.values.map { $0! }
+        let samples = runner.run(progressLabel: "certify")
         var options = ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)", "domain": domainOptions.domain]
         if let s = dataOptions.pixelScale { options["pixel_scale"] = "\(s)" }
         if let l = dataOptions.limit { options["limit"] = "\(l)" }
@@ -160,11 +126,3 @@ struct CertifyCommand: ParsableCommand {
     }
 }
 
-/// Results written by workers, read after they finish.
-final class ConcurrentResults<T>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = [T?](repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.lock(); storage[i] = v; lock.unlock() }
-    var values: [T?] { lock.lock(); defer { lock.unlock() }; return storage }
-}

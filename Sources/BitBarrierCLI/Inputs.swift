@@ -57,3 +57,8 @@ func argmax(_ v: [Float]) -> Int {
     for i in v.indices where v[i] > v[best] { best = i }
     return best
 }
+
+extension ModelLoader {
+    /// Loads a model named on the command line (errors carry the file and node).
+    static func loadForCLI(_ path: String) throws -> Network { try load(path: path) }
+}
