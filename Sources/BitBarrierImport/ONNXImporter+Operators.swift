@@ -7,6 +7,7 @@ extension ONNXImporter {
     /// - Throws: `ImportError` naming the node and its operator for an unsupported operator,
     ///   attribute or input combination.
     mutating func importNode(_ node: Onnx_NodeProto, index: Int) throws {
+        if node.domain == "com.microsoft" && node.opType == "QGemm" { return try importIntegerGemm(node) }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw error(node, "operator '\(node.domain).\(node.opType)' is not supported")
         }
@@ -55,6 +56,8 @@ extension ONNXImporter {
             try importPad(node)
         case "QuantizeLinear", "DequantizeLinear":
             try importQuantization(node)
+        case "QLinearMatMul":
+            try importIntegerGemm(node)
         default:
             throw error(node, "operator '\(node.opType)' is not supported")
         }

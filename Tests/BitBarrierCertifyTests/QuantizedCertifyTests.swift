@@ -14,9 +14,11 @@ import Testing
     static let data = try! Dataset.loadCSV(path: dir.appendingPathComponent("test.csv").path)
     static let unit = [Double](repeating: 0, count: 64), one = [Double](repeating: 1, count: 64)
 
-    @Test func boundsContainRuntimeValuesExactly() {
+    @Test(arguments: ["model_qdq.onnx", "model_qop.onnx", "model_qdq_perchannel.onnx"])
+    func boundsContainRuntimeValuesExactly(_ file: String) throws {
         var rng = SplitMix(seed: 3)
-        let analysis = BoundAnalysis(network: Self.network)
+        let network = try ModelLoader.load(path: Self.dir.appendingPathComponent(file).path)
+        let analysis = BoundAnalysis(network: network)
         for i in 0..<4 {
             for eps in [0.002, 0.01, 0.03] {
                 let box = Bounds(center: Self.data.features[i], epsilon: eps, clipLower: Self.unit, clipUpper: Self.one)
@@ -28,13 +30,13 @@ import Testing
                         if Double(v) > box.upper[j] { v = v.nextDown }
                         return v
                     }
-                    let values = Self.network.evaluateAll(x)
+                    let values = network.evaluateAll(x)
                     for (k, v) in values.enumerated() {
                         for j in v.indices {
                             let y = Double(v[j])
                             let ok = ibp[k].lower[j] <= y && y <= ibp[k].upper[j] && crown[k].lower[j] <= y && y <= crown[k].upper[j]
                             if !ok {
-                                Issue.record("input \(i) eps \(eps) node \(k) (\(Self.network.nodes[k].opType)) neuron \(j): \(y) outside IBP [\(ibp[k].lower[j]), \(ibp[k].upper[j])] or CROWN [\(crown[k].lower[j]), \(crown[k].upper[j])]")
+                                Issue.record("\(file) input \(i) eps \(eps) node \(k) (\(network.nodes[k].opType)) neuron \(j): \(y) outside IBP [\(ibp[k].lower[j]), \(ibp[k].upper[j])] or CROWN [\(crown[k].lower[j]), \(crown[k].upper[j])]")
                                 return
                             }
                         }

@@ -18,6 +18,12 @@ public struct Dense: AffineLayer {
             weightRelativeError: runtimeFloat32 ? AffineMap.float32Accumulation(inputs) : 0)
     }
 
+    /// A dense layer with weights and bias given exactly as Doubles (integer kernels: the
+    /// weights are b - zb and the bias folds the int32 bias and the input zero point, all exact).
+    public init(outputs: Int, inputs: Int, exactWeights: [Double], bias: [Double]) {
+        map = AffineMap(outputs: outputs, inputs: inputs, storage: .dense(exactWeights), bias: bias)
+    }
+
     public var summary: String { "Dense \(map.inputs)->\(map.outputs)" }
     public var parameterCount: Int { map.weightCount + map.outputs }
 }

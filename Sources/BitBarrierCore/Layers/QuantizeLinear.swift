@@ -12,28 +12,46 @@
 ///   x/s + zp - 1/2 - E <= y <= x/s + zp + 1/2 + E (round(t) is within 1/2 of t; E covers the
 ///   float32 quotient and the rounded slope); otherwise the constant bounds of the interval.
 /// Proofs/Quantize.md.
+///
+/// Requantization (QOperator ops such as QGemm, QLinearMatMul): the same rounding and saturation
+/// applied to t = x * m, with x the float32 of an int32 accumulator and m the float32 multiplier
+/// a_scale * b_scale / y_scale; `multiplier` holds m and the quotient slack doubles (two float32
+/// roundings: int32 -> float32 and the product).
 public struct QuantizeLinear: Layer {
     public let scale: [Float]
     public let zeroPoint: [Float]
     public let qmin: Float
     public let qmax: Float
+    /// Requantization multipliers (t = x * m) instead of scales (t = x / s).
+    public let multiplier: [Float]?
+
+    public init(requantize multiplier: [Float], zeroPoint: [Float], qmin: Float, qmax: Float) throws {
+        guard multiplier.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw LayerError.invalid("requantization multipliers must be positive and finite") }
+        try self.init(scale: multiplier.map { 1 / $0 }, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax, multiplier: multiplier)
+    }
 
     public init(scale: [Float], zeroPoint: [Float], qmin: Float, qmax: Float) throws {
+        try self.init(scale: scale, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax, multiplier: nil)
+    }
+
+    init(scale: [Float], zeroPoint: [Float], qmin: Float, qmax: Float, multiplier: [Float]?) throws {
         guard scale.count == zeroPoint.count else { throw LayerError.invalid("QuantizeLinear: \(scale.count) scales for \(zeroPoint.count) zero points") }
         guard scale.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw LayerError.invalid("QuantizeLinear: scales must be positive and finite") }
         self.scale = scale
         self.zeroPoint = zeroPoint
         self.qmin = qmin
         self.qmax = qmax
+        self.multiplier = multiplier
     }
 
-    public var summary: String { "QuantizeLinear(\(scale.count), [\(Int(qmin)), \(Int(qmax))])" }
+    public var summary: String { (multiplier == nil ? "QuantizeLinear(" : "Requantize(") + "\(scale.count), [\(Int(qmin)), \(Int(qmax))])" }
     public var parameterCount: Int { 0 }
 
     /// The runtime's quantizer on one float32 value.
     @inlinable
     public func quantize(_ x: Float, _ i: Int) -> Float {
-        let t = (x / scale[i]).rounded(.toNearestOrEven) + zeroPoint[i]
+        let q = multiplier.map { x * $0[i] } ?? x / scale[i]
+        let t = q.rounded(.toNearestOrEven) + zeroPoint[i]
         return t.isNaN ? zeroPoint[i] : min(max(t, qmin), qmax)
     }
 
@@ -48,10 +66,16 @@ public struct QuantizeLinear: Layer {
         min(max(t.rounded(.toNearestOrEven) + Double(zeroPoint[i]), Double(qmin)), Double(qmax))
     }
 
+    /// Bounds of t over [l, u] covering real arithmetic and the runtime's float32 roundings.
     func quotientBounds(_ x: Bounds, _ i: Int) -> (Double, Double) {
-        let s = Double(scale[i])
-        let lo = x.lower[i] / s, hi = x.upper[i] / s
-        return ((lo - abs(lo) * Self.slack).nextDown, (hi + abs(hi) * Self.slack).nextUp)
+        let (lo, hi): (Double, Double)
+        if let m = multiplier {
+            (lo, hi) = (x.lower[i] * Double(m[i]), x.upper[i] * Double(m[i]))
+        } else {
+            (lo, hi) = (x.lower[i] / Double(scale[i]), x.upper[i] / Double(scale[i]))
+        }
+        let slack = multiplier == nil ? Self.slack : 2 * Self.slack
+        return ((lo - abs(lo) * slack).nextDown, (hi + abs(hi) * slack).nextUp)
     }
 
     public func propagate(_ inputs: [Bounds]) -> Bounds {
@@ -77,11 +101,12 @@ public struct QuantizeLinear: Layer {
                 r.upperIntercept[i] = qb
                 continue
             }
-            let s = Double(scale[i])
-            let slope = 1 / s
+            let slope = multiplier.map { Double($0[i]) } ?? 1 / Double(scale[i])
             let m = max(abs(x.lower[i]), abs(x.upper[i]))
-            // |x/s - slope x| <= u |x/s|; float32 quotient within 2^-24 |x/s|: E covers both, generously.
-            let e = ((m / s) * (Self.slack + 4 * FloatError.unitRoundoff) * 1.01).nextUp
+            // |t - slope x| <= u |t| for the rounded slope; the runtime's float32 roundings are
+            // within 2^-24 |t| each (one for a quotient, two for a requantization): E covers them.
+            let slack = multiplier == nil ? Self.slack : 2 * Self.slack
+            let e = ((m * abs(slope)) * (slack + 4 * FloatError.unitRoundoff) * 1.01).nextUp
             r.lowerSlope[i] = slope
             r.upperSlope[i] = slope
             r.lowerIntercept[i] = ((zp - 0.5) - e).nextDown
@@ -98,7 +123,7 @@ public struct QuantizeLinear: Layer {
     public func pullback(_ inputs: [[Float]], gradient: [Double]) -> [[Double]] {
         [gradient.indices.map { i in
             let q = quantize(inputs[0][i], i)
-            return (q <= qmin || q >= qmax) ? 0 : gradient[i] / Double(scale[i])
+            return (q <= qmin || q >= qmax) ? 0 : gradient[i] * (multiplier.map { Double($0[i]) } ?? 1 / Double(scale[i]))
         }]
     }
 }
