@@ -14,16 +14,18 @@ struct BitBarrierCommand: ParsableCommand {
               bitbarrier inspect Examples/digits-mlp/model.onnx
               bitbarrier eval Examples/digits-mlp/model.onnx --data Examples/digits-mlp/test.csv --json out.json
               bitbarrier bounds Examples/digits-mlp/model.onnx --data Examples/digits-mlp/test.csv --eps 0.01 --method crown
-              bitbarrier certify Examples/digits-mlp/model.onnx --data Examples/digits-mlp/test.csv --eps 0.01,0.02 --attack
+              bitbarrier certify Examples/digits-mlp/model.onnx --data Examples/digits-mlp/test.csv --eps 0.01,0.02 --attack --json r.json
+              bitbarrier report r.json --out Reports/digits
+              bitbarrier gate r.json --min-certified-accuracy 0.9 --at-eps 0.01
 
             Exit codes:
               0  success
-              1  the model failed a gate (reserved; see `gate`)
+              1  the model failed a gate (`gate`, or `certify` with gate thresholds)
               2  bad usage or bad input (the message names the file and the place)
               3  internal error (a bug: please report it with the command line)
             """,
         version: BitBarrierVersion.string,
-        subcommands: [InspectCommand.self, EvalCommand.self, BoundsCommand.self, CertifyCommand.self]
+        subcommands: [InspectCommand.self, EvalCommand.self, BoundsCommand.self, CertifyCommand.self, ReportCommand.self, GateCommand.self, AbsorbCommand.self, CompareCommand.self, VerifyCommand.self]
     )
 }
 

@@ -107,7 +107,8 @@ extension ONNXImporter {
         }
         let win = try window(node, kernel: ints(node, "kernel_shape") ?? [w.shape[2], w.shape[3]], input: chw)
         let layer = try build(node) {
-            try Conv(inputShape: chw, outputChannels: w.shape[0], window: win, group: group, weights: w.floats, bias: b?.floats)
+            try Conv(inputShape: chw, outputChannels: w.shape[0], window: win, group: group, weights: w.floats, bias: b?.floats,
+                     runtimeFloat32: quantized)
         }
         try emit(node, layer: layer, inputs: [x.ref], shape: [1] + layer.outputShape)
     }
@@ -124,7 +125,8 @@ extension ONNXImporter {
             try emit(node, layer: layer, inputs: [x.ref], shape: [1] + layer.outputShape)
         } else {
             let layer = try build(node) {
-                try AveragePool(inputShape: chw, window: win, countIncludePad: int(node, "count_include_pad", default: 0) == 1)
+                try AveragePool(inputShape: chw, window: win, countIncludePad: int(node, "count_include_pad", default: 0) == 1,
+                                runtimeFloat32: quantized)
             }
             try emit(node, layer: layer, inputs: [x.ref], shape: [1] + layer.outputShape)
         }

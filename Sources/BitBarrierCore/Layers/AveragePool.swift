@@ -9,7 +9,7 @@ public struct AveragePool: AffineLayer {
     public let inputShape: [Int]
     public let outputShape: [Int]
 
-    public init(inputShape: [Int], window: Conv.Window, countIncludePad: Bool) throws {
+    public init(inputShape: [Int], window: Conv.Window, countIncludePad: Bool, runtimeFloat32: Bool = false) throws {
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         guard window.dilations == [1, 1] else { throw LayerError.invalid("AveragePool: dilations are not supported") }
         guard let oh = window.outputExtent(h, axis: 0), let ow = window.outputExtent(w, axis: 1) else {
@@ -44,7 +44,9 @@ public struct AveragePool: AffineLayer {
         self.map = AffineMap(
             outputs: c * oh * ow, inputs: c * h * w,
             storage: .sparse(rowStart: rowStart, column: column, value: value),
-            weightRelativeError: FloatError.unitRoundoff)
+            weightRelativeError: runtimeFloat32
+                ? FloatError.unitRoundoff + AffineMap.float32Accumulation(window.kernel[0] * window.kernel[1] + 1)
+                : FloatError.unitRoundoff)
     }
 
     public var summary: String { "AveragePool \(inputShape.map(String.init).joined(separator: "x"))->\(outputShape.map(String.init).joined(separator: "x"))" }

@@ -42,7 +42,10 @@ public struct Conv: AffineLayer {
 
     /// - Parameters:
     ///   - weights: [M, C/group, kh, kw] row-major.
-    public init(inputShape: [Int], outputChannels: Int, window: Window, group: Int, weights: [Float], bias: [Float]?) throws {
+    /// - Parameter runtimeFloat32: the runtime's float32 result matters bit for bit (the layer
+    ///   feeds a quantizer): the bounds then cover its float32 accumulation too (see Dense).
+    public init(inputShape: [Int], outputChannels: Int, window: Window, group: Int, weights: [Float], bias: [Float]?,
+                runtimeFloat32: Bool = false) throws {
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let m = outputChannels
         guard group > 0, c % group == 0, m % group == 0 else {
@@ -90,7 +93,8 @@ public struct Conv: AffineLayer {
         self.parameters = weights.count + (bias?.count ?? 0)
         self.map = AffineMap(
             outputs: m * oh * ow, inputs: c * h * w,
-            storage: .sparse(rowStart: rowStart, column: column, value: value), bias: fullBias)
+            storage: .sparse(rowStart: rowStart, column: column, value: value), bias: fullBias,
+            weightRelativeError: runtimeFloat32 ? AffineMap.float32Accumulation(cg * kh * kw) : 0)
     }
 
     let parameters: Int

@@ -1,0 +1,393 @@
+import BitBarrierCore
+import BitBarrierData
+import Foundation
+
+/// Complete input-splitting branch and bound for a VNN-LIB property (best for low-dimensional
+/// inputs such as ACAS Xu's five).
+///
+/// Each case's box starts a work list. For a box B, CROWN gives sound lower bounds
+/// `lb_k <= min_{x in B} c_k . f(x)` of every constraint of the conjunctions still open; a
+/// conjunction is excluded on B when some constraint has `lb_k + d_k > 0` (rounded down), since
+/// then `c_k . y + d_k <= 0` fails for every input of B. A box whose conjunctions are all
+/// excluded is closed; otherwise its centre is replayed on the concrete network (and a few
+/// sign-gradient steps are taken inside it), and if no witness appears the box is halved along
+/// the input with the largest `width_j * sum_k |a_kj|`, where `a_k` are the CROWN coefficients
+/// on the input of the constraints closest to exclusion (the widest input when they vanish).
+/// Children inherit the exclusions of their parent (a sub-box of an excluded box is excluded).
+///
+/// The outcome is `proved` only when every box of every case was closed; a box too narrow to
+/// split (its halves would not shrink in floating point) makes the outcome `unresolved`.
+public struct BranchAndBound: Sendable {
+    /// The outcome of a search.
+    public enum Outcome: Sendable {
+        /// Every box of every case was excluded by sound bounds: the property holds.
+        case proved
+        /// A replayed counterexample.
+        case counterexample(VNNWitness)
+        /// The deadline passed with boxes left open.
+        case timeout
+        /// Boxes could not be split further; neither proved nor refuted.
+        case unresolved(String)
+    }
+
+    /// Counters of one search.
+    public struct Statistics: Sendable {
+        public var boxes = 0
+        public var maxDepth = 0
+    }
+
+    public let analysis: BoundAnalysis
+    public let spec: VNNLibSpec
+    public let falsifier: Falsifier
+    /// Gradient steps tried inside every open box (0 for the centre only).
+    public var localSteps: Int
+
+    /// Nodes the output depends on.
+    let live: [Bool]
+    /// Nodes read by a nonlinear layer: their bounds are tightened by CROWN.
+    let needsCrown: [Bool]
+
+    public init(network: Network, spec: VNNLibSpec, falsifier: Falsifier = Falsifier(), localSteps: Int = 4) {
+        self.analysis = BoundAnalysis(network: network)
+        self.live = network.liveNodes
+        var needs = [Bool](repeating: false, count: network.nodes.count)
+        for node in network.nodes where node.layer is ReLU || node.layer is Sigmoid || node.layer is Tanh || node.layer is MaxPool {
+            for case .node(let j) in node.inputs { needs[j] = true }
+        }
+        self.needsCrown = needs
+        self.spec = spec
+        self.falsifier = falsifier
+        self.localSteps = localSteps
+    }
+
+    struct Item: Sendable {
+        var caseIndex: Int
+        var lower: [Double]
+        var upper: [Double]
+        /// Whether each conjunction of the case is still open on this box.
+        var open: [Bool]
+        var depth: Int
+        /// The parent's distance from exclusion, `min over open conjunctions of max_k (lb_k + d_k)`:
+        /// the lower, the likelier a counterexample; the work list takes the lowest first.
+        var priority: Double = -.infinity
+        /// The parent's node bounds (sound on this sub-box too), or nil at the root.
+        var nodes: [Bounds]? = nil
+    }
+
+    /// Runs the search with `workers` threads until it ends or `deadline` passes.
+    public func run(deadline: ContinuousClock.Instant, workers: Int = 2) -> (Outcome, Statistics) {
+        let items = spec.cases.indices.map { ci in
+            Item(caseIndex: ci, lower: spec.cases[ci].lower, upper: spec.cases[ci].upper,
+                 open: [Bool](repeating: true, count: spec.cases[ci].outputDisjuncts.count), depth: 0)
+        }
+        let work = WorkList(items)
+        DispatchQueue.concurrentPerform(iterations: max(1, workers)) { _ in
+            while let item = work.take() {
+                if ContinuousClock.now >= deadline { work.finish(.timeout); break }
+                switch process(item) {
+                case .closed: work.complete(children: [])
+                case .split(let a, let b): work.complete(children: [a, b])
+                case .found(let w): work.finish(.counterexample(w))
+                case .stuck: work.markUnresolved(); work.complete(children: [])
+                }
+            }
+        }
+        return work.result()
+    }
+
+    enum Step { case closed, split(Item, Item), found(VNNWitness), stuck }
+
+    /// Bounds one box, then closes, refutes or splits it.
+    func process(_ item: Item) -> Step {
+        let c = spec.cases[item.caseIndex]
+        var open = item.open
+        // Rows of the open conjunctions' constraints, in order.
+        var owners: [(conjunction: Int, constraint: OutputConstraint)] = []
+        for (k, conj) in c.outputDisjuncts.enumerated() where open[k] {
+            for con in conj { owners.append((k, con)) }
+        }
+        let n = spec.outputCount
+        var rows = LinearRows(zeros: owners.count, columns: n)
+        for (r, o) in owners.enumerated() {
+            for j in 0..<n { rows.values[r * n + j] = o.constraint.coefficients[j] }
+        }
+        let box = Bounds(lower: item.lower, upper: item.upper)
+        var lows = [Double](repeating: -.infinity, count: owners.count)
+        var nodes: [Bounds] = []
+        if !owners.isEmpty {
+            nodes = nodeBounds(box, parent: item.nodes)
+            lows = analysis.lowerBounds(of: rows, at: analysis.network.output, box: box, nodes: nodes)
+        }
+        // The constraint closest to excluding each open conjunction.
+        var closest: [Int: Int] = [:]
+        var excluded = Set<Int>()
+        for (r, o) in owners.enumerated() {
+            let v = (lows[r] + o.constraint.constant).nextDown
+            if v > 0 { excluded.insert(o.conjunction) }
+            if let best = closest[o.conjunction] {
+                if v > (lows[best] + owners[best].constraint.constant) { closest[o.conjunction] = r }
+            } else {
+                closest[o.conjunction] = r
+            }
+        }
+        for k in excluded { open[k] = false }
+        if !open.contains(true) { return .closed }
+        var priority = Double.infinity
+        for (k, r) in closest where open[k] { priority = min(priority, lows[r] + owners[r].constraint.constant) }
+        if closest.isEmpty { priority = -.infinity }
+
+        // Candidates: the centre, and the corner minimising the summed CROWN lower bounds of the
+        // constraints closest to exclusion; then a few descent steps from the centre.
+        let chosen = closest.filter { open[$0.key] }.map { $0.value }.sorted()
+        let coefficients = inputCoefficients(rows: rows, selecting: chosen, box: box, nodes: nodes)
+        let centre = item.lower.indices.map { 0.5 * (item.lower[$0] + item.upper[$0]) }
+        var candidates = [centre]
+        if let a = coefficients {
+            candidates.append(item.lower.indices.map { j in
+                let g = (0..<a.rows).reduce(0.0) { $0 + a.values[$1 * a.columns + j] }
+                return g > 0 ? item.lower[j] : (g < 0 ? item.upper[j] : centre[j])
+            })
+        }
+        for x in candidates {
+            if let p = VNNWitness.float32Point(x, lower: item.lower, upper: item.upper),
+               let w = VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: item.caseIndex) {
+                return .found(w)
+            }
+        }
+        if localSteps > 0 {
+            for k in open.indices where open[k] {
+                if let w = falsifier.descend(from: centre, lower: item.lower, upper: item.upper, conjunction: k,
+                                             network: analysis.network, spec: spec, caseIndex: item.caseIndex,
+                                             steps: localSteps) { return .found(w) }
+            }
+        }
+
+        // Split along the most sensitive input.
+        var score: [Double]? = nil
+        if ProcessInfo.processInfo.environment["BB_SPLIT"] != "widest", let a = coefficients {
+            var sc = [Double](repeating: 0, count: a.columns)
+            for r in 0..<a.rows {
+                for j in 0..<a.columns { sc[j] += abs(a.values[r * a.columns + j]) }
+            }
+            if let mix = Double(ProcessInfo.processInfo.environment["BB_MIX"] ?? "") {
+                let mean = sc.reduce(0, +) / Double(max(sc.count, 1))
+                sc = sc.map { $0 + mix * mean }
+            }
+            score = sc
+        }
+        var dim = -1
+        var bestScore = -1.0
+        for j in item.lower.indices {
+            let width = item.upper[j] - item.lower[j]
+            let mid = item.lower[j] + 0.5 * width
+            guard mid > item.lower[j], mid < item.upper[j] else { continue }
+            let s = score.map { $0[j] * width } ?? width
+            if s > bestScore || (s == bestScore && dim >= 0 && width > item.upper[dim] - item.lower[dim]) {
+                bestScore = s
+                dim = j
+            }
+        }
+        if bestScore <= 0, score != nil {
+            // No coefficient signal: fall back to the widest splittable input.
+            dim = -1
+            bestScore = -1
+            for j in item.lower.indices {
+                let width = item.upper[j] - item.lower[j]
+                let mid = item.lower[j] + 0.5 * width
+                guard mid > item.lower[j], mid < item.upper[j] else { continue }
+                if width > bestScore { bestScore = width; dim = j }
+            }
+        }
+        guard dim >= 0 else { return .stuck }
+        let mid = item.lower[dim] + 0.5 * (item.upper[dim] - item.lower[dim])
+        var left = item, right = item
+        left.open = open
+        right.open = open
+        left.upper[dim] = mid
+        right.lower[dim] = mid
+        left.depth += 1
+        right.depth += 1
+        left.priority = priority
+        right.priority = priority
+        left.nodes = nodes.isEmpty ? nil : nodes
+        right.nodes = left.nodes
+        return .split(left, right)
+    }
+
+    /// CROWN bounds of every node over `box`, as ``BoundAnalysis/layerBounds(_:intermediate:)``
+    /// computes them, but intersected with the parent box's bounds (sound here too, since the
+    /// box is a sub-box) before deciding which neurons need a CROWN pass: a ReLU input stable on
+    /// the parent stays stable and costs no backward pass.
+    func nodeBounds(_ box: Bounds, parent: [Bounds]?) -> [Bounds] {
+        let network = analysis.network
+        var result: [Bounds] = []
+        result.reserveCapacity(network.nodes.count)
+        for (i, node) in network.nodes.enumerated() {
+            guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
+            let inputs = node.inputs.map { ref -> Bounds in
+                if case .node(let j) = ref { return result[j] }
+                return box
+            }
+            var b = node.layer.propagate(inputs)
+            let ibp = b
+            let mode = ProcessInfo.processInfo.environment["BB_MODE"] ?? "0"
+            if mode != "2", let p = parent?[i], p.count == b.count { b = b.intersected(with: p) }
+            if needsCrown[i] && !analysis.isAffineImageOfInput(i) {
+                let relu = analysis.feedsReLU[i]
+                let sel = mode == "1" ? ibp : b
+                let candidates = (0..<b.count).filter { !relu || (sel.lower[$0] < 0 && sel.upper[$0] > 0) }
+                if !candidates.isEmpty {
+                    var rows = LinearRows.identity(b.count, sign: 1, selecting: candidates)
+                    let negative = LinearRows.identity(b.count, sign: -1, selecting: candidates)
+                    rows.rows += negative.rows
+                    rows.values += negative.values
+                    let lows = analysis.lowerBounds(of: rows, at: i, box: box, nodes: result)
+                    for (k, j) in candidates.enumerated() {
+                        b.lower[j] = max(b.lower[j], lows[k])
+                        b.upper[j] = min(b.upper[j], -lows[candidates.count + k])
+                    }
+                }
+            }
+            result.append(b)
+        }
+        return result
+    }
+
+    /// The CROWN coefficients `a_k` on the input of the selected rows (a heuristic for
+    /// splitting and for candidates: the sums of branches are not error-bounded), or nil if the
+    /// rows do not reach the input.
+    func inputCoefficients(rows: LinearRows, selecting chosen: [Int], box: Bounds, nodes: [Bounds]) -> LinearRows? {
+        guard !chosen.isEmpty, !nodes.isEmpty else { return nil }
+        var selected = LinearRows(zeros: chosen.count, columns: rows.columns)
+        for (r, k) in chosen.enumerated() {
+            for j in 0..<rows.columns { selected.values[r * rows.columns + j] = rows.values[k * rows.columns + j] }
+        }
+        let network = analysis.network
+        var pending: [Int: LinearRows] = [network.output: selected]
+        var onInput: LinearRows? = nil
+        for i in stride(from: network.output, through: 0, by: -1) {
+            guard let a = pending.removeValue(forKey: i) else { continue }
+            let node = network.nodes[i]
+            let inputBounds = node.inputs.map { ref -> Bounds in
+                if case .node(let j) = ref { return nodes[j] }
+                return box
+            }
+            let step = node.layer.backward(a, inputs: inputBounds)
+            for (k, ref) in node.inputs.enumerated() {
+                guard let part = step.inputs[k] else { continue }
+                let existing: LinearRows?
+                switch ref {
+                case .input: existing = onInput
+                case .node(let j): existing = pending[j]
+                }
+                var merged = part
+                if let e = existing {
+                    for t in merged.values.indices { merged.values[t] += e.values[t] }
+                }
+                switch ref {
+                case .input: onInput = merged
+                case .node(let j): pending[j] = merged
+                }
+            }
+        }
+        return onInput
+    }
+}
+
+/// The shared work list of the branch-and-bound workers: a binary min-heap on the boxes'
+/// priority (best first: the boxes likeliest to hold a counterexample go first; a proof must
+/// close them all anyway), the number of boxes taken but not completed, and the first final
+/// outcome.
+final class WorkList: @unchecked Sendable {
+    private var heap: [BranchAndBound.Item]
+    private var inFlight = 0
+    private var outcome: BranchAndBound.Outcome? = nil
+    private var unresolved = false
+    private var statistics = BranchAndBound.Statistics()
+    private let condition = NSCondition()
+
+    init(_ items: [BranchAndBound.Item]) {
+        heap = []
+        for item in items { push(item) }
+    }
+
+    private func push(_ item: BranchAndBound.Item) {
+        heap.append(item)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[i].priority < heap[parent].priority else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private func pop() -> BranchAndBound.Item? {
+        guard !heap.isEmpty else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let top = heap.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && heap[l].priority < heap[m].priority { m = l }
+            if r < heap.count && heap[r].priority < heap[m].priority { m = r }
+            if m == i { break }
+            heap.swapAt(i, m)
+            i = m
+        }
+        return top
+    }
+
+    /// The next box, or nil when the search is over (an outcome is set, or no box is left and
+    /// none is being processed).
+    func take() -> BranchAndBound.Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if outcome != nil { return nil }
+            if let item = pop() {
+                inFlight += 1
+                statistics.boxes += 1
+                statistics.maxDepth = max(statistics.maxDepth, item.depth)
+                return item
+            }
+            if inFlight == 0 { return nil }
+            condition.wait()
+        }
+    }
+
+    func complete(children: [BranchAndBound.Item]) {
+        condition.lock()
+        for child in children { push(child) }
+        inFlight -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func markUnresolved() {
+        condition.lock()
+        unresolved = true
+        condition.unlock()
+    }
+
+    /// Sets the final outcome (the first one wins) and wakes every worker.
+    func finish(_ result: BranchAndBound.Outcome) {
+        condition.lock()
+        if outcome == nil { outcome = result }
+        inFlight -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The outcome once the workers have stopped: `proved` only if nothing else was recorded.
+    func result() -> (BranchAndBound.Outcome, BranchAndBound.Statistics) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let outcome { return (outcome, statistics) }
+        if unresolved || !heap.isEmpty || inFlight != 0 {
+            return (.unresolved("boxes too narrow to split remain open"), statistics)
+        }
+        return (.proved, statistics)
+    }
+}

@@ -1,0 +1,158 @@
+import BitBarrierCore
+import BitBarrierData
+import Foundation
+
+/// A float32 input inside one box of a VNN-LIB property whose concrete output is unsafe.
+///
+/// The only way to make one is ``VNNWitness/replay(_:network:spec:caseIndex:)``: the input is
+/// checked against the box in exact arithmetic (`lower <= Double(x) <= upper`) and the output is
+/// the float32 network's own, so holding a witness means the violation was observed on the
+/// concrete model (the VNN-COMP checker re-runs it in onnxruntime, within 1e-4).
+public struct VNNWitness: Sendable {
+    /// The case (input box) the witness lies in.
+    public let caseIndex: Int
+    public let input: [Float]
+    public let output: [Float]
+    /// How deep inside the unsafe region the output lies: the largest `-(c . y + d)` over the
+    /// satisfied conjunctions' worst constraint (> 0 unless a non-strict constraint is tight).
+    public let depth: Double
+
+    /// Replays `x` on the concrete network; a witness only if x lies in the case's box and the
+    /// output meets the case's unsafe condition (strict constraints strictly).
+    public static func replay(_ x: [Float], network: Network, spec: VNNLibSpec, caseIndex: Int) -> VNNWitness? {
+        let c = spec.cases[caseIndex]
+        guard x.count == c.lower.count, c.contains(input: x.map(Double.init)) else { return nil }
+        let y = network.evaluate(x)
+        let yd = y.map(Double.init)
+        guard yd.allSatisfy(\.isFinite), c.isUnsafe(output: yd) else { return nil }
+        var depth = -Double.infinity
+        for conj in c.outputDisjuncts where conj.allSatisfy({ $0.holds(for: yd) }) {
+            depth = max(depth, -(conj.map { $0.value(at: yd) }.max() ?? -Double.infinity))
+        }
+        return VNNWitness(caseIndex: caseIndex, input: x, output: y, depth: depth)
+    }
+
+    /// The float32 value nearest `v` that lies in [lo, hi], or nil if no float32 does.
+    public static func float(_ v: Double, inside lo: Double, _ hi: Double) -> Float? {
+        var f = Float(min(max(v, lo), hi))
+        if Double(f) < lo { f = f.nextUp }
+        if Double(f) > hi { f = f.nextDown }
+        return Double(f) >= lo && Double(f) <= hi ? f : nil
+    }
+
+    /// A real point of a box rounded to a float32 point of the box (nil if the box holds none).
+    public static func float32Point(_ x: [Double], lower: [Double], upper: [Double]) -> [Float]? {
+        var result = [Float]()
+        result.reserveCapacity(x.count)
+        for i in x.indices {
+            guard let f = float(x[i], inside: lower[i], upper[i]) else { return nil }
+            result.append(f)
+        }
+        return result
+    }
+}
+
+/// Searches for a VNN-LIB counterexample: box centre, corners (for at most `maxCornerInputs`
+/// inputs), uniform random samples, then sign-gradient descent on each conjunction's
+/// violation `max_k (c_k . y + d_k)` (the conjunction holds when it is <= 0).
+///
+/// Every candidate is replayed by ``VNNWitness/replay(_:network:spec:caseIndex:)``; after a
+/// first hit the descent continues a few steps and keeps the deepest replayed point, so the
+/// witness does not sit on the boundary where onnxruntime's rounding could disagree. A failed
+/// search proves nothing.
+public struct Falsifier: Sendable {
+    public var randomSamples: Int
+    public var steps: Int
+    public var restarts: Int
+    public var maxCornerInputs: Int
+    public var seed: UInt64
+
+    public init(randomSamples: Int = 256, steps: Int = 40, restarts: Int = 4, maxCornerInputs: Int = 10, seed: UInt64 = 0) {
+        self.randomSamples = randomSamples
+        self.steps = steps
+        self.restarts = restarts
+        self.maxCornerInputs = maxCornerInputs
+        self.seed = seed
+    }
+
+    /// Runs the whole search on every case until a witness is found or the deadline passes.
+    public func search(network: Network, spec: VNNLibSpec, deadline: ContinuousClock.Instant) -> VNNWitness? {
+        var rng = SplitMix(seed: seed)
+        for ci in spec.cases.indices {
+            let c = spec.cases[ci]
+            let centre = c.lower.indices.map { 0.5 * (c.lower[$0] + c.upper[$0]) }
+            if let w = check(centre, network: network, spec: spec, caseIndex: ci) { return w }
+            let n = c.lower.count
+            if n <= maxCornerInputs {
+                for mask in 0..<(1 << n) {
+                    let x = (0..<n).map { mask & (1 << $0) != 0 ? c.upper[$0] : c.lower[$0] }
+                    if let w = check(x, network: network, spec: spec, caseIndex: ci) { return w }
+                }
+            }
+            for _ in 0..<randomSamples {
+                let x = (0..<n).map { c.lower[$0] + rng.unit() * (c.upper[$0] - c.lower[$0]) }
+                if let w = check(x, network: network, spec: spec, caseIndex: ci) { return w }
+            }
+            if ContinuousClock.now >= deadline { return nil }
+        }
+        for ci in spec.cases.indices {
+            for conj in spec.cases[ci].outputDisjuncts.indices {
+                for restart in 0...restarts {
+                    if ContinuousClock.now >= deadline { return nil }
+                    let c = spec.cases[ci]
+                    let start = restart == 0
+                        ? c.lower.indices.map { 0.5 * (c.lower[$0] + c.upper[$0]) }
+                        : c.lower.indices.map { c.lower[$0] + rng.unit() * (c.upper[$0] - c.lower[$0]) }
+                    if let w = descend(from: start, lower: c.lower, upper: c.upper, conjunction: conj,
+                                       network: network, spec: spec, caseIndex: ci, steps: steps) { return w }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Sign-gradient descent on one conjunction's violation inside a box (which may be a sub-box
+    /// of the case's); returns the deepest replayed witness met on the way.
+    public func descend(from start: [Double], lower: [Double], upper: [Double], conjunction: Int,
+                        network: Network, spec: VNNLibSpec, caseIndex: Int, steps: Int) -> VNNWitness? {
+        let constraints = spec.cases[caseIndex].outputDisjuncts[conjunction]
+        guard let first = VNNWitness.float32Point(start, lower: lower, upper: upper) else { return nil }
+        var x = first
+        var best: VNNWitness? = nil
+        var extra = 0
+        for step in 0..<steps {
+            if let w = VNNWitness.replay(x, network: network, spec: spec, caseIndex: caseIndex) {
+                if best == nil || w.depth > best!.depth { best = w }
+            }
+            if best != nil {
+                extra += 1
+                if extra > 8 { break }
+            }
+            let y = network.evaluate(x).map(Double.init)
+            // The constraint that is worst violated drives the step (an empty conjunction
+            // always holds, so the replay above has already returned).
+            guard let worst = constraints.indices.max(by: { constraints[$0].value(at: y) < constraints[$1].value(at: y) }) else { break }
+            let g = network.gradient(at: x, outputWeights: constraints[worst].coefficients).gradient
+            let alpha = step < steps / 2 ? 0.1 : (step < 3 * steps / 4 ? 0.03 : 0.01)
+            var next = [Double](repeating: 0, count: x.count)
+            for i in x.indices {
+                let w = upper[i] - lower[i]
+                let s: Double = g[i] > 0 ? 1 : (g[i] < 0 ? -1 : 0)
+                next[i] = min(max(Double(x[i]) - alpha * w * s, lower[i]), upper[i])
+            }
+            guard let p = VNNWitness.float32Point(next, lower: lower, upper: upper) else { break }
+            x = p
+        }
+        if let w = VNNWitness.replay(x, network: network, spec: spec, caseIndex: caseIndex), best == nil || w.depth > best!.depth {
+            best = w
+        }
+        return best
+    }
+
+    /// Replays a real point after rounding it into the box.
+    func check(_ x: [Double], network: Network, spec: VNNLibSpec, caseIndex: Int) -> VNNWitness? {
+        let c = spec.cases[caseIndex]
+        guard let p = VNNWitness.float32Point(x, lower: c.lower, upper: c.upper) else { return nil }
+        return VNNWitness.replay(p, network: network, spec: spec, caseIndex: caseIndex)
+    }
+}

@@ -1,0 +1,86 @@
+import BitBarrierCore
+import BitBarrierData
+import Foundation
+
+/// The answer to a VNN-LIB property, in VNN-COMP's terms.
+public enum VerifyResult: Sendable {
+    /// The property holds: no input of any box reaches its unsafe outputs (proved by sound
+    /// bounds on every box of a complete split).
+    case unsat
+    /// A counterexample, replayed on the concrete float32 network.
+    case sat(VNNWitness)
+    /// Neither proved nor refuted, with the reason.
+    case unknown(String)
+    /// The time budget ran out.
+    case timeout
+    /// The property does not fit the model, or something else went wrong.
+    case error(String)
+
+    /// The first line of a VNN-COMP result file.
+    public var label: String {
+        switch self {
+        case .unsat: return "unsat"
+        case .sat: return "sat"
+        case .unknown: return "unknown"
+        case .timeout: return "timeout"
+        case .error: return "error"
+        }
+    }
+}
+
+/// Options of ``PropertyChecker``.
+public struct VerifyOptions: Sendable {
+    /// Wall-clock budget in seconds for the whole check.
+    public var timeout: Double
+    /// Parallel branch-and-bound workers.
+    public var workers: Int
+    /// The falsification phase run before branch and bound.
+    public var falsifier: Falsifier
+    /// Share of the budget the falsification phase may use at most.
+    public var falsificationShare: Double
+
+    public init(timeout: Double = 60, workers: Int = 2, falsifier: Falsifier = Falsifier(), falsificationShare: Double = 0.2) {
+        self.timeout = timeout
+        self.workers = workers
+        self.falsifier = falsifier
+        self.falsificationShare = falsificationShare
+    }
+}
+
+/// Complete verification of a VNN-LIB property: falsification first (centre, corners, random
+/// samples, sign-gradient descent; every hit replayed), then input-splitting
+/// ``BranchAndBound`` with CROWN bounds.
+///
+/// `unsat` comes only from a branch and bound that closed every box of every case; `sat` only
+/// with a ``VNNWitness`` (a float32 input inside the box whose concrete output is unsafe).
+public struct PropertyChecker: Sendable {
+    public let network: Network
+    public let options: VerifyOptions
+
+    public init(network: Network, options: VerifyOptions = VerifyOptions()) {
+        self.network = network
+        self.options = options
+    }
+
+    /// Checks `spec`; returns the verdict and the number of boxes branch and bound bounded.
+    public func check(_ spec: VNNLibSpec) -> (result: VerifyResult, boxes: Int) {
+        guard spec.inputCount == network.inputSize, spec.outputCount == network.outputSize else {
+            return (.error("the property has \(spec.inputCount) inputs and \(spec.outputCount) outputs; the model \(network.inputSize) and \(network.outputSize)"), 0)
+        }
+        guard options.timeout > 0 else { return (.timeout, 0) }
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int64((options.timeout * 1000).rounded(.down)))
+        let falsifyDeadline = start + .milliseconds(Int64((options.timeout * options.falsificationShare * 1000).rounded(.down)))
+        if let w = options.falsifier.search(network: network, spec: spec, deadline: falsifyDeadline) {
+            return (.sat(w), 0)
+        }
+        let search = BranchAndBound(network: network, spec: spec, falsifier: options.falsifier)
+        let (outcome, stats) = search.run(deadline: deadline, workers: options.workers)
+        switch outcome {
+        case .proved: return (.unsat, stats.boxes)
+        case .counterexample(let w): return (.sat(w), stats.boxes)
+        case .timeout: return (.timeout, stats.boxes)
+        case .unresolved(let why): return (.unknown(why), stats.boxes)
+        }
+    }
+}
