@@ -23,6 +23,7 @@ struct CertificationRunner {
         let certifier = Certifier(network: network, method: method.certification(lpOptions))
         let milp = method == .milp ? MILPVerifier(network: network, options: lpOptions) : nil
         let pgd = PGDAttack()
+        let lipschitz = LipschitzBounds(network: network)
         let count = features.count
         let progress = Progress(total: count, label: progressLabel)
         let results = ConcurrentResults<CertificationResults.Sample>(count: count)
@@ -41,7 +42,9 @@ struct CertificationRunner {
                     radius = bracket.proved
                     exactFalsified = bracket.falsified?.distance
                 } else {
-                    radius = certifier.certifiedRadius(query, maximum: maxRadius, tolerance: tolerance)
+                    // The Lipschitz radius is a sound, cheap starting point for the search.
+                    let hint = min(lipschitz.certifiedRadius(center: query.center, label: query.label), maxRadius)
+                    radius = certifier.certifiedRadius(query, maximum: maxRadius, tolerance: tolerance, startingAt: hint)
                 }
                 var verified: [String: Bool] = [:]
                 for e in radii {

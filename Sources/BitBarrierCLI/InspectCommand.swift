@@ -34,6 +34,8 @@ struct InspectCommand: ParsableCommand {
         var parameters: Int
         var operators: [String: Int]
         var layers: [Layer]
+        var lipschitzLInf: Double?
+        var lipschitzL2: Double?
     }
 
     func run() throws {
@@ -51,10 +53,11 @@ struct InspectCommand: ParsableCommand {
                 },
                 shape: n.shape, parameters: n.layer.parameterCount)
         }
+        let lipschitz = LipschitzBounds(network: network)
         let listing = Listing(
             model: model.model, name: network.name, input: network.inputName, inputShape: network.inputShape,
             output: network.outputName, outputShape: network.outputShape, parameters: network.parameterCount,
-            operators: ops, layers: layers)
+            operators: ops, layers: layers, lipschitzLInf: lipschitz.networkLInf, lipschitzL2: lipschitz.networkL2.flatMap { $0.isFinite ? $0 : nil })
         if let json {
             try Console.writeJSON(listing, to: json)
             if json == "-" { return }
@@ -64,6 +67,11 @@ struct InspectCommand: ParsableCommand {
         Console.out("output     \(network.outputName) \(network.outputShape)")
         Console.out("parameters \(network.parameterCount)")
         Console.out("operators  " + ops.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
+        if let l = lipschitz.networkLInf {
+            Console.out(String(format: "Lipschitz  <= %.4g (L-inf), <= %.4g (L2): sound upper bounds, product of the layers' operator norms", l, lipschitz.networkL2 ?? .infinity))
+        } else {
+            Console.out("Lipschitz  none (not a chain of Lipschitz layers: residual, or quantized rounding)")
+        }
         Console.out("")
         Console.out(pad("#", 4, right: true) + "  " + pad("node", 28) + " " + pad("layer", 24) + " " + pad("shape", 16) + " params")
         for l in layers {
