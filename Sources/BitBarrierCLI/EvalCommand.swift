@@ -19,6 +19,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Write the results as JSON to this file ('-' for stdout).")
     var json: String?
 
+    @Option(name: .long, help: "Write every node's output for the first input as JSON (name -> values), to compare layer by layer with another runtime.")
+    var dumpNodes: String?
+
     struct Result: Encodable {
         var model: String
         var outputs: [[Float]]
@@ -30,6 +33,11 @@ struct EvalCommand: ParsableCommand {
         let network = try model.load()
         let dataset = try dataOptions.load(for: network)
         let outputs = dataset.features.map { network.evaluate($0) }
+        if let dumpNodes, let first = dataset.features.first {
+            let values = network.evaluateAll(first)
+            let named = Dictionary(network.nodes.enumerated().map { ($1.name, values[$0]) }, uniquingKeysWith: { a, _ in a })
+            try Console.writeJSON(named, to: dumpNodes)
+        }
         let predicted = outputs.map(argmax)
         var accuracy: Double? = nil
         if let labels = dataset.labels {

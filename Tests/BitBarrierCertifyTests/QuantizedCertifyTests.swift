@@ -14,7 +14,7 @@ import Testing
     static let data = try! Dataset.loadCSV(path: dir.appendingPathComponent("test.csv").path)
     static let unit = [Double](repeating: 0, count: 64), one = [Double](repeating: 1, count: 64)
 
-    @Test(arguments: ["model_qdq.onnx", "model_qop.onnx", "model_qdq_perchannel.onnx"])
+    @Test(arguments: ["model_qdq.onnx", "model_qop.onnx", "model_qdq_perchannel.onnx", "../digits-cnn/model_qdq.onnx"])
     func boundsContainRuntimeValuesExactly(_ file: String) throws {
         var rng = SplitMix(seed: 3)
         let network = try ModelLoader.load(path: Self.dir.appendingPathComponent(file).path)

@@ -66,11 +66,16 @@ import Testing
         var outputs_default: [[Float]]
     }
 
-    /// Every output of every test input of the committed QDQ models equals onnxruntime's, bit for
-    /// bit, with graph optimisations disabled and with the default (QGemm-fused) session.
-    @Test(arguments: ["model_qdq", "model_qdq_perchannel", "model_qdq_uint8", "model_qop"])
-    func qdqModelIsBitExact(_ name: String) throws {
-        let dir = Paths.packageRoot.appendingPathComponent("Examples/digits-mlp-int8")
+    /// Every output of every test input of the committed int8 models equals onnxruntime's, bit for
+    /// bit, with graph optimisations disabled; for the MLPs also with the default (QGemm-fused)
+    /// session. (The CNN's default session fuses AveragePool into an integer kernel that rounds
+    /// differently on ~40% of inputs: recorded, not asserted; see Examples/digits-cnn/README.md.)
+    @Test(arguments: ["digits-mlp-int8/model_qdq", "digits-mlp-int8/model_qdq_perchannel", "digits-mlp-int8/model_qdq_uint8",
+                      "digits-mlp-int8/model_qop", "digits-cnn/model_qdq", "digits-cnn/model_qdq_perchannel"])
+    func qdqModelIsBitExact(_ path: String) throws {
+        let parts = path.split(separator: "/").map(String.init)
+        let name = parts[1]
+        let dir = Paths.packageRoot.appendingPathComponent("Examples/" + parts[0])
         let ref = try JSONDecoder().decode(ModelReference.self, from: Data(contentsOf: dir.appendingPathComponent(name + ".json")))
         let network = try ModelLoader.load(path: dir.appendingPathComponent(ref.model).path)
         var exact = 0, exactDefault = 0
@@ -80,14 +85,16 @@ import Testing
             if y == ref.outputs_default[i] { exactDefault += 1 }
         }
         #expect(exact == ref.inputs.count, "\(name): \(exact)/\(ref.inputs.count) rows bit-exact with onnxruntime (no optimisation)")
-        #expect(exactDefault == ref.inputs.count, "\(name): \(exactDefault)/\(ref.inputs.count) rows bit-exact with the default session")
+        if parts[0] != "digits-cnn" {
+            #expect(exactDefault == ref.inputs.count, "\(name): \(exactDefault)/\(ref.inputs.count) rows bit-exact with the default session")
+        }
     }
 
     /// Dynamic quantization (a scale computed from the data at run time) names the operator and
     /// node it stops at.
     @Test func unsupportedQuantizedOperatorsAreNamed() {
         let dir = Paths.packageRoot.appendingPathComponent("Examples/digits-mlp-int8")
-        for (file, op) in [("model_dynamic.onnx", "DynamicQuantizeLinear")] {
+        for (file, op) in [("model_dynamic.onnx", "DynamicQuantizeLinear"), ("../digits-cnn/model_qop.onnx", "QLinearConv")] {
             do {
                 _ = try ModelLoader.load(path: dir.appendingPathComponent(file).path)
                 Issue.record("\(file) was accepted")
