@@ -45,9 +45,13 @@ samples: release
 		--out Reports/samples/digits-mlp --min-certified-accuracy 0.9 --at-eps 0.01
 	$(BIN) compare $(EXAMPLE)/model.onnx Examples/digits-mlp-int8/model_qdq.onnx --data $(EXAMPLE)/test.csv --limit 30 \
 		--eps 0.01,0.02 --attack --max-radius 0.3 --jobs 1 --json Reports/samples/digits-fp32-vs-int8.json \
-		--report Reports/samples/digits-fp32-vs-int8 > Reports/samples/digits-fp32-vs-int8.txt
-	$(BIN) absorb Examples/digits-mlp-int8/model_qdq.onnx --data $(EXAMPLE)/test.csv --limit 30 --eps 0.002 \
+		> Reports/samples/digits-fp32-vs-int8.txt
+	$(BIN) absorb Examples/digits-mlp-int8/model_qdq.onnx --data $(EXAMPLE)/test.csv --limit 30 --eps 0.001 \
 		--json Reports/samples/digits-int8-absorb.json > /dev/null
+	$(BIN) absorb Examples/digits-cnn/model_qdq.onnx --data Examples/digits-cnn/test.csv --limit 30 --eps 0.001 \
+		--json Reports/samples/digits-cnn-int8-absorb.json > /dev/null
+	$(BIN) report Reports/samples/digits-fp32-vs-int8.json Reports/samples/digits-int8-absorb.json \
+		Reports/samples/digits-cnn-int8-absorb.json --out Reports/samples/digits-fp32-vs-int8
 
 test: setup
 	$(SWIFT) build --build-tests

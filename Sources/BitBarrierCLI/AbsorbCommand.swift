@@ -42,9 +42,10 @@ struct AbsorbCommand: ParsableCommand {
         var absorbedCoordinates: Int
         var coordinates: Int
         var nearestBoundary: Double?
+        var absorbed: [Bool]
         var layers: [AbsorptionAnalysis.LayerAbsorption]
         enum CodingKeys: String, CodingKey {
-            case index, coordinates, layers
+            case index, coordinates, layers, absorbed
             case barrierRadius = "barrier_radius", absorbedCoordinates = "absorbed_coordinates", nearestBoundary = "nearest_boundary"
         }
     }
@@ -55,11 +56,12 @@ struct AbsorbCommand: ParsableCommand {
         var model: String
         var eps: Double
         var method: String
+        var inputShape: [Int]
         var samples: [Sample]
         var summary: [String: Double]
         enum CodingKeys: String, CodingKey {
             case kind, model, eps, method, samples, summary
-            case schemaVersion = "schema_version"
+            case schemaVersion = "schema_version", inputShape = "input_shape"
         }
     }
 
@@ -80,7 +82,7 @@ struct AbsorbCommand: ParsableCommand {
             samples.append(Sample(
                 index: i, barrierRadius: barrier.flatMap { $0.isFinite ? $0 : nil },
                 absorbedCoordinates: radii.filter { $0 > eps }.count, coordinates: radii.count,
-                nearestBoundary: barrier.flatMap { $0.isFinite ? $0 : nil }, layers: analysis.layers(box, method: method == .ibp ? .ibp : .crown)))
+                nearestBoundary: barrier.flatMap { $0.isFinite ? $0 : nil }, absorbed: radii.map { $0 > eps }, layers: analysis.layers(box, method: method == .ibp ? .ibp : .crown)))
         }
         let barriers = samples.map { $0.barrierRadius ?? .infinity }.sorted()
         let n = Double(max(samples.count, 1))
@@ -92,7 +94,7 @@ struct AbsorbCommand: ParsableCommand {
         if let m = barriers.first, m.isFinite { summary["min_barrier_radius"] = m }
         let finite = barriers.filter(\.isFinite)
         if !finite.isEmpty { summary["median_barrier_radius"] = finite[finite.count / 2] }
-        let result = Result(model: model.model, eps: eps, method: method.rawValue, samples: samples, summary: summary)
+        let result = Result(model: model.model, eps: eps, method: method.rawValue, inputShape: network.inputShape, samples: samples, summary: summary)
         if let json {
             try Console.writeJSON(result, to: json)
             if json == "-" { return }

@@ -37,11 +37,11 @@ struct GateOptions: ParsableArguments {
 }
 
 /// Writes report.md, report.html and junit.xml into a folder.
-func writeReports(_ results: [CertificationResults], gate: GateCriteria, to dir: String) throws {
+func writeReports(_ results: [CertificationResults], absorption: [AbsorptionResults] = [], gate: GateCriteria, to dir: String) throws {
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try MarkdownReport.render(results, gate: gate).write(toFile: dir + "/report.md", atomically: true, encoding: .utf8)
-        try HTMLReport.render(results, gate: gate).write(toFile: dir + "/report.html", atomically: true, encoding: .utf8)
+        try MarkdownReport.render(results, absorption: absorption, gate: gate).write(toFile: dir + "/report.md", atomically: true, encoding: .utf8)
+        try HTMLReport.render(results, absorption: absorption, gate: gate).write(toFile: dir + "/report.html", atomically: true, encoding: .utf8)
         try JUnitReport.render(results[0], gate: gate).write(toFile: dir + "/junit.xml", atomically: true, encoding: .utf8)
     } catch {
         throw ValidationError("cannot write the report into \(dir): \(error.localizedDescription)")

@@ -13,7 +13,7 @@ struct ReportCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Results JSON files written by `certify --json`.")
+    @Argument(help: "Results JSON files written by `certify --json`, `compare --json` (both models) or `absorb --json` (absorption plots).")
     var results: [String]
 
     @Option(name: .long, help: "Output folder.")
@@ -26,9 +26,20 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try results.map { try CertificationResults.load(path: $0) }
+        var loaded: [CertificationResults] = []
+        var absorption: [AbsorptionResults] = []
+        for path in results {
+            switch AbsorptionResults.kind(ofFile: path) {
+            case "absorb": absorption.append(try AbsorptionResults.load(path: path))
+            case "compare":
+                let pair = try CertificationResults.loadComparison(path: path)
+                loaded += [pair.0, pair.1]
+            default: loaded.append(try CertificationResults.load(path: path))
+            }
+        }
+        guard !loaded.isEmpty else { throw ValidationError("give at least one certify or compare results file") }
         let gate = try gateOptions.criteria()
-        try writeReports(loaded, gate: gate, to: out)
+        try writeReports(loaded, absorption: absorption, gate: gate, to: out)
         Console.out("wrote \(out)/report.md, \(out)/report.html, \(out)/junit.xml")
     }
 }

@@ -166,6 +166,21 @@ public struct CertificationResults: Codable, Sendable {
     }
 }
 
+extension CertificationResults {
+    /// The two results inside a `compare` document (FP32 first, then int8).
+    public static func loadComparison(path: String) throws -> (CertificationResults, CertificationResults) {
+        struct Pair: Decodable { var fp32: CertificationResults; var int8: CertificationResults }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        do {
+            let p = try decoder.decode(Pair.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            return (p.fp32, p.int8)
+        } catch {
+            throw ReportError(file: path, message: "not a compare results file (\(error))")
+        }
+    }
+}
+
 /// A results file could not be used: names the file and what was expected.
 public struct ReportError: Error, CustomStringConvertible, Sendable {
     public var file: String

@@ -2,7 +2,7 @@ import Foundation
 
 /// `report.html`: one self-contained file (inline SVG and CSS, one inline script to sort the table).
 public enum HTMLReport {
-    public static func render(_ results: [CertificationResults], gate: GateCriteria? = nil) -> String {
+    public static func render(_ results: [CertificationResults], absorption: [AbsorptionResults] = [], gate: GateCriteria? = nil) -> String {
         var h = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>BitBarrier robustness report</title>
@@ -27,7 +27,10 @@ public enum HTMLReport {
             h += SVG.scatter(pts, xLabel: "certified radius: \(a.model) (\(a.method))", yLabel: "certified radius: second", title: "radius scatter")
             h += "<figcaption>Certified radius of each input under the first results (x) and the second (y): above the dashed line the second certifies more. For an FP32 model and its int8 version this is the FP32 vs int8 scatter.</figcaption></figure></div>"
         }
-        h += "<p class=\"note\">Per-layer absorption bars and the per-pixel absorption heatmap appear when the results of <code>bitbarrier absorb</code> (int8 models) are given; these results have none.</p>"
+        if absorption.isEmpty {
+            h += "<p class=\"note\">Per-layer absorption bars and the per-pixel absorption heatmap appear when the results of <code>bitbarrier absorb</code> (int8 models) are given; these results have none.</p>"
+        }
+        for a in absorption { h += absorptionSection(a) }
         h += """
             <script>
             document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){
@@ -39,6 +42,26 @@ public enum HTMLReport {
 
             """
         return h
+    }
+
+    static func absorptionSection(_ a: AbsorptionResults) -> String {
+        let e = SVG.escape
+        var h = "<h2>Absorption: \(e(a.model)) at eps \(a.eps)</h2>"
+        let barriers = a.samples.compactMap(\.barrierRadius).sorted()
+        let full = a.samples.filter { ($0.barrierRadius ?? .infinity) > a.eps }.count
+        h += "<p>\(full) of \(a.samples.count) inputs are fully absorbed by the input quantizer at eps \(a.eps) (output provably unchanged)."
+        if !barriers.isEmpty {
+            h += " Barrier radius: min \(MarkdownReport.num(barriers.first!)), median \(MarkdownReport.num(barriers[barriers.count / 2])), max \(MarkdownReport.num(barriers.last!))."
+        }
+        h += "</p><div class=\"plots\"><figure>" + SVG.absorptionBars(a.layerSummary, title: "per-layer absorption")
+        h += "<figcaption>Per quantized layer, averaged over the inputs: the share of neurons whose sound bounds stay in one bin over the ball, and the mean width of the rest in bins. Shrinking blue and growing width from layer to layer is the error amplification.</figcaption></figure>"
+        let fractions = a.coordinateFractions
+        let dims = a.inputShape.filter { $0 > 1 }
+        if dims.count >= 2, let w = dims.last, let hgt = dims.dropLast().last, w * hgt == fractions.count {
+            h += "<figure>" + SVG.heatmap(fractions, rows: hgt, columns: w, title: "per-pixel absorption")
+            h += "<figcaption>Per pixel: the fraction of inputs whose value stays in its quantization bin over [x - eps, x + eps].</figcaption></figure>"
+        }
+        return h + "</div>"
     }
 
     static func section(_ r: CertificationResults, id: Int, gate: GateCriteria?) -> String {

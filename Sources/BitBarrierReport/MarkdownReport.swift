@@ -2,9 +2,16 @@ import Foundation
 
 /// `report.md`: summary, method, certified accuracy at each eps, worst inputs, findings.
 public enum MarkdownReport {
-    public static func render(_ results: [CertificationResults], gate: GateCriteria? = nil) -> String {
+    public static func render(_ results: [CertificationResults], absorption: [AbsorptionResults] = [], gate: GateCriteria? = nil) -> String {
         var md = "# BitBarrier robustness report\n\n"
         for r in results { md += section(r, gate: gate) }
+        for a in absorption {
+            let full = a.samples.filter { ($0.barrierRadius ?? .infinity) > a.eps }.count
+            md += "## Absorption: \(a.model) at eps \(a.eps)\n\n\(full) of \(a.samples.count) inputs are fully absorbed by the input quantizer.\n\n"
+            md += "| quantized layer | fixed to one bin | mean width (bins) |\n|---|---|---|\n"
+            for l in a.layerSummary { md += "| \(l.name) | \(pct(l.fixed)) | \(String(format: "%.2f", l.width)) |\n" }
+            md += "\n"
+        }
         if results.count >= 2 { md += comparison(results[0], results[1]) }
         md += """
             ## How to read this

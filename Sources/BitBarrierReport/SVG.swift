@@ -81,4 +81,37 @@ enum SVG {
         for (a, b) in points { s += "<circle cx=\"\(f(x(a)))\" cy=\"\(f(y(b)))\" r=\"3.5\" fill=\"#1f77b4\" fill-opacity=\"0.7\"/>" }
         return s + "</svg>"
     }
+
+    /// Horizontal bars: per layer, the fraction of neurons fixed to one bin (and the rest widened).
+    static func absorptionBars(_ layers: [(name: String, fixed: Double, width: Double)], title: String) -> String {
+        let rowH = 26.0, top = 28.0, left = 210.0, barW = 300.0
+        let h = top + rowH * Double(layers.count) + 24, w = left + barW + 190
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"\(escape(title))\">"
+        s += "<text x=\"\(f(left))\" y=\"16\" font-size=\"11\">fixed to one bin (blue) / widened (orange); width in bins at right</text>"
+        for (k, l) in layers.enumerated() {
+            let y = top + rowH * Double(k)
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 15))\" font-size=\"11\" text-anchor=\"end\">\(escape(String(l.name.prefix(32))))</text>"
+            s += "<rect x=\"\(f(left))\" y=\"\(f(y + 4))\" width=\"\(f(barW * l.fixed))\" height=\"16\" fill=\"#1f77b4\"/>"
+            s += "<rect x=\"\(f(left + barW * l.fixed))\" y=\"\(f(y + 4))\" width=\"\(f(barW * (1 - l.fixed)))\" height=\"16\" fill=\"#ff7f0e\"/>"
+            s += "<text x=\"\(f(left + barW + 6))\" y=\"\(f(y + 15))\" font-size=\"11\">\(String(format: "%.0f%% fixed, width %.2f", 100 * l.fixed, l.width))</text>"
+        }
+        return s + "</svg>"
+    }
+
+    /// A per-pixel heatmap of the fraction of inputs whose coordinate is absorbed (images only).
+    static func heatmap(_ values: [Double], rows: Int, columns: Int, title: String) -> String {
+        let cell = min(16.0, 320.0 / Double(max(rows, columns)))
+        let w = cell * Double(columns) + 120, h = cell * Double(rows) + 10
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"\(escape(title))\">"
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let v = values[r * columns + c]
+                let shade = Int(255 * (1 - v))
+                s += "<rect x=\"\(f(Double(c) * cell))\" y=\"\(f(Double(r) * cell))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"rgb(\(shade),\(shade),255)\"><title>pixel (\(r), \(c)): absorbed for \(String(format: "%.0f%%", 100 * v)) of inputs</title></rect>"
+            }
+        }
+        s += "<text x=\"\(f(cell * Double(columns) + 8))\" y=\"14\" font-size=\"11\">dark: absorbed</text>"
+        s += "<text x=\"\(f(cell * Double(columns) + 8))\" y=\"30\" font-size=\"11\">white: crosses a bin</text>"
+        return s + "</svg>"
+    }
 }
