@@ -203,3 +203,26 @@ enum SchemaValidator {
     /// containing "Boolean"); plain numbers are NSNumber.
     static func isBool(_ v: Any) -> Bool { "\(type(of: v))".contains("Boolean") || "\(type(of: v))" == "Bool" }
 }
+
+/// int8 end to end: compare, absorb, and a report with every plot.
+@Suite struct QuantizedCLITests {
+    @Test func compareAbsorbAndReportWithEveryPlot() throws {
+        let dir = CLI.temp("int8-\(UUID().uuidString)")
+        let cmp = dir + "-compare.json", abs = dir + "-absorb.json"
+        let c = try CLI.run(["compare", "Examples/digits-cnn/model.onnx", "Examples/digits-cnn/model_qdq.onnx", "--data", "Examples/digits-cnn/test.csv",
+                             "--limit", "4", "--eps", "0.01", "--max-radius", "0.2", "--tolerance", "0.02", "--json", cmp])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(c.stdout.contains("int8 certifies more on"))
+        let a = try CLI.run(["absorb", "Examples/digits-cnn/model_qdq.onnx", "--data", "Examples/digits-cnn/test.csv", "--limit", "4", "--eps", "0.001", "--json", abs])
+        #expect(a.status == 0, "\(a.stderr)")
+        let r = try CLI.run(["report", cmp, abs, "--out", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        for plot in ["certified accuracy vs eps", "certified radius histogram", "radius scatter", "per-layer absorption", "per-pixel absorption"] {
+            #expect(html.contains("aria-label=\"\(plot)\""), "the report lacks the \(plot) plot")
+        }
+        // absorb on an FP32 model is bad input.
+        let bad = try CLI.run(["absorb", "Examples/digits-cnn/model.onnx", "--data", "Examples/digits-cnn/test.csv", "--eps", "0.001"])
+        #expect(bad.status == 2 && bad.stderr.contains("QuantizeLinear"))
+    }
+}
