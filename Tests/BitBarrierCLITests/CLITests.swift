@@ -155,6 +155,14 @@ import Testing
 /// required, properties, additionalProperties (false or a schema), items, minimum, maximum, pattern.
 enum SchemaValidator {
     static func validate(_ value: Any, _ schema: [String: Any], path: String = "$") -> [String] {
+        if let ref = schema["$ref"] as? String {
+            // Only references to sibling schema files are used.
+            let url = CLI.root.appendingPathComponent("Reports/schema/" + ref)
+            guard let data = try? Data(contentsOf: url), let target = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                return ["\(path): cannot resolve $ref \(ref)"]
+            }
+            return validate(value, target, path: path)
+        }
         var errors: [String] = []
         if let t = schema["type"] {
             let types = (t as? [String]) ?? [t as! String]
@@ -215,6 +223,12 @@ enum SchemaValidator {
         #expect(c.stdout.contains("int8 certifies more on"))
         let a = try CLI.run(["absorb", "Examples/digits-cnn/model_qdq.onnx", "--data", "Examples/digits-cnn/test.csv", "--limit", "4", "--eps", "0.001", "--json", abs])
         #expect(a.status == 0, "\(a.stderr)")
+        for (file, schema) in [(cmp, "compare.schema.json"), (abs, "absorb.schema.json")] {
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file)))
+            let s = try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.root.appendingPathComponent("Reports/schema/" + schema))) as! [String: Any]
+            let errors = SchemaValidator.validate(doc, s)
+            #expect(errors.isEmpty, "\(schema): \(errors.prefix(5))")
+        }
         let r = try CLI.run(["report", cmp, abs, "--out", dir])
         #expect(r.status == 0, "\(r.stderr)")
         let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
