@@ -72,15 +72,32 @@ public struct PropertyChecker: Sendable {
         let deadline = start + .milliseconds(Int64((options.timeout * 1000).rounded(.down)))
         let falsifyDeadline = start + .milliseconds(Int64((options.timeout * options.falsificationShare * 1000).rounded(.down)))
         if let w = options.falsifier.search(network: network, spec: spec, deadline: falsifyDeadline) {
-            return (.sat(w), 0)
+            return (.sat(deepen(w, spec)), 0)
         }
         let search = BranchAndBound(network: network, spec: spec, falsifier: options.falsifier)
         let (outcome, stats) = search.run(deadline: deadline, workers: options.workers)
         switch outcome {
         case .proved: return (.unsat, stats.boxes)
-        case .counterexample(let w): return (.sat(w), stats.boxes)
+        case .counterexample(let w): return (.sat(deepen(w, spec)), stats.boxes)
         case .timeout: return (.timeout, stats.boxes)
         case .unresolved(let why): return (.unknown(why), stats.boxes)
         }
+    }
+
+    /// A witness pushed deeper into the unsafe region by a few descent steps on the conjunctions
+    /// it satisfies, so that onnxruntime's rounding cannot undo it; the deepest replayed point is
+    /// kept (the original if nothing deeper replays).
+    func deepen(_ w: VNNWitness, _ spec: VNNLibSpec) -> VNNWitness {
+        let c = spec.cases[w.caseIndex]
+        let y = w.output.map(Double.init)
+        var best = w
+        for (k, conj) in c.outputDisjuncts.enumerated() where conj.allSatisfy({ $0.holds(for: y) }) {
+            if let d = options.falsifier.descend(from: w.input.map(Double.init), lower: c.lower, upper: c.upper, conjunction: k,
+                                                 network: network, spec: spec, caseIndex: w.caseIndex, steps: 10),
+               d.depth > best.depth {
+                best = d
+            }
+        }
+        return best
     }
 }
