@@ -5,7 +5,7 @@ BIN = .build/release/bitbarrier
 EXAMPLE = Examples/digits-mlp
 APT_PACKAGES = libglpk-dev libopenblas-dev
 
-.PHONY: all setup build release demo samples test references benchmark clean
+.PHONY: all setup build release demo samples test references benchmark vnncomp clean
 
 all: build
 
@@ -64,6 +64,10 @@ references:
 
 benchmark: release
 	python3 Scripts/benchmark.py
+
+# ACAS Xu (186 instances) against the published reference verdicts (about 4 minutes).
+vnncomp: release
+	python3 Scripts/vnncomp_benchmark.py ../shared/benchmarks/vnncomp2021/acasxu/acasxu_instances.csv --timeout 60
 
 clean:
 	rm -rf .build

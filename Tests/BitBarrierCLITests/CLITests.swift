@@ -240,3 +240,24 @@ enum SchemaValidator {
         #expect(bad.status == 2 && bad.stderr.contains("QuantizeLinear"))
     }
 }
+
+/// `verify` end to end on the VNN-COMP `test` benchmark: verdicts, the result file, exit codes.
+@Suite struct VerifyCLITests {
+    static let test = CLI.shared.appendingPathComponent("benchmarks/vnncomp2021/test")
+
+    @Test func satWritesAReplayableWitnessAndUnsatHolds() throws {
+        let out = CLI.temp("verify-\(UUID().uuidString).txt")
+        let sat = try CLI.run(["verify", Self.test.appendingPathComponent("test_sat.onnx").path,
+                               Self.test.appendingPathComponent("test_prop.vnnlib").path, "--timeout", "30", "--result", out])
+        #expect(sat.status == 0, "\(sat.stderr)")
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.hasPrefix("sat"))
+        #expect(text.contains("(X_0 ") && text.contains("(Y_0 "))
+        let unsat = try CLI.run(["verify", Self.test.appendingPathComponent("test_unsat.onnx").path,
+                                 Self.test.appendingPathComponent("test_prop.vnnlib").path, "--timeout", "30"])
+        #expect(unsat.status == 0 && unsat.stdout.hasPrefix("unsat"), "\(unsat.stdout) \(unsat.stderr)")
+        let bad = try CLI.run(["verify", Self.test.appendingPathComponent("test_nano.onnx").path,
+                               Self.test.appendingPathComponent("test_prop.vnnlib").path])
+        #expect(bad.status == 2, "a property that does not fit the model is bad input")
+    }
+}
