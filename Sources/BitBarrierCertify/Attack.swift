@@ -19,7 +19,7 @@ public struct PGDAttack: Sendable {
     /// Searches the eps-ball for an input that does not keep the label.
     public func attack(_ query: RobustnessQuery, epsilon: Double) -> Counterexample? {
         let n = query.center.count
-        var rng = SplitMix(seed: seed ^ UInt64(query.label &* 7919) ^ UInt64(bitPattern: Int64(epsilon.bitPattern)))
+        var rng = SplitMix64(seed: seed ^ UInt64(query.label &* 7919) ^ UInt64(bitPattern: Int64(epsilon.bitPattern)))
         let lo = (0..<n).map { i in max(Double(query.center[i]) - epsilon, query.domainLower?[i] ?? -.infinity) }
         let hi = (0..<n).map { i in min(Double(query.center[i]) + epsilon, query.domainUpper?[i] ?? .infinity) }
         for restart in 0...restarts {
@@ -62,18 +62,4 @@ public struct PGDAttack: Sendable {
         }
         return best
     }
-}
-
-/// SplitMix64, for reproducible attacks.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

@@ -43,19 +43,8 @@ public struct BranchAndBound: Sendable {
     /// Gradient steps tried inside every open box (0 for the centre only).
     public var localSteps: Int
 
-    /// Nodes the output depends on.
-    let live: [Bool]
-    /// Nodes read by a nonlinear layer: their bounds are tightened by CROWN.
-    let needsCrown: [Bool]
-
     public init(network: Network, spec: VNNLibSpec, falsifier: Falsifier = Falsifier(), localSteps: Int = 4) {
         self.analysis = BoundAnalysis(network: network)
-        self.live = network.liveNodes
-        var needs = [Bool](repeating: false, count: network.nodes.count)
-        for node in network.nodes where node.layer is ReLU || node.layer is Sigmoid || node.layer is Tanh || node.layer is MaxPool {
-            for case .node(let j) in node.inputs { needs[j] = true }
-        }
-        self.needsCrown = needs
         self.spec = spec
         self.falsifier = falsifier
         self.localSteps = localSteps
@@ -212,40 +201,10 @@ public struct BranchAndBound: Sendable {
         return dim
     }
 
-    /// CROWN bounds of every node over `box`, as ``BoundAnalysis/layerBounds(_:intermediate:)``
-    /// computes them, but intersected with the parent box's bounds (sound here too, since the
-    /// box is a sub-box) before deciding which neurons need a CROWN pass: a ReLU input stable on
-    /// the parent stays stable and costs no backward pass.
+    /// CROWN bounds of every node over `box`, intersected with the parent box's (sound on the
+    /// sub-box too): a ReLU input stable on the parent stays stable and costs no backward pass.
     func nodeBounds(_ box: Bounds, parent: [Bounds]?) -> [Bounds] {
-        let network = analysis.network
-        var result: [Bounds] = []
-        result.reserveCapacity(network.nodes.count)
-        for (i, node) in network.nodes.enumerated() {
-            guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
-            let inputs = node.inputs.map { ref -> Bounds in
-                if case .node(let j) = ref { return result[j] }
-                return box
-            }
-            var b = node.layer.propagate(inputs)
-            if let p = parent?[i], p.count == b.count { b = b.intersected(with: p) }
-            if needsCrown[i] && !analysis.isAffineImageOfInput(i) {
-                let relu = analysis.feedsReLU[i]
-                let candidates = (0..<b.count).filter { !relu || (b.lower[$0] < 0 && b.upper[$0] > 0) }
-                if !candidates.isEmpty {
-                    var rows = LinearRows.identity(b.count, sign: 1, selecting: candidates)
-                    let negative = LinearRows.identity(b.count, sign: -1, selecting: candidates)
-                    rows.rows += negative.rows
-                    rows.values += negative.values
-                    let lows = analysis.lowerBounds(of: rows, at: i, box: box, nodes: result)
-                    for (k, j) in candidates.enumerated() {
-                        b.lower[j] = max(b.lower[j], lows[k])
-                        b.upper[j] = min(b.upper[j], -lows[candidates.count + k])
-                    }
-                }
-            }
-            result.append(b)
-        }
-        return result
+        analysis.layerBounds(box, intermediate: .crown, parent: parent)
     }
 
     /// The CROWN coefficients `a_k` on the input of the selected rows (a heuristic for

@@ -77,7 +77,7 @@ public struct Falsifier: Sendable {
 
     /// Runs the whole search on every case until a witness is found or the deadline passes.
     public func search(network: Network, spec: VNNLibSpec, deadline: ContinuousClock.Instant) -> VNNWitness? {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for ci in spec.cases.indices {
             let c = spec.cases[ci]
             let centre = c.lower.indices.map { 0.5 * (c.lower[$0] + c.upper[$0]) }

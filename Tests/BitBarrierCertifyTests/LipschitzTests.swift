@@ -14,7 +14,7 @@ import Testing
     @Test func noPairStretchesMoreThanTheBound() throws {
         let lip = LipschitzBounds(network: Self.network)
         let lInf = try #require(lip.networkLInf), l2 = try #require(lip.networkL2)
-        var rng = SplitMix(seed: 5)
+        var rng = SplitMix64(seed: 5)
         var worstInf = 0.0, worst2 = 0.0
         for i in 0..<50 {
             let x = Self.data.features[i]

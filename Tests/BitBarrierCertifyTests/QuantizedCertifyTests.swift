@@ -16,7 +16,7 @@ import Testing
 
     @Test(arguments: ["model_qdq.onnx", "model_qop.onnx", "model_qdq_perchannel.onnx", "../digits-cnn/model_qdq.onnx"])
     func boundsContainRuntimeValuesExactly(_ file: String) throws {
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let network = try ModelLoader.load(path: Self.dir.appendingPathComponent(file).path)
         let analysis = BoundAnalysis(network: network)
         for i in 0..<4 {
@@ -64,7 +64,7 @@ import Testing
     @Test func barrierRadiusFreezesTheOutput() {
         let analysis = AbsorptionAnalysis(network: Self.network)
         #expect(analysis.inputQuantizer != nil)
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         var checked = 0
         for i in 0..<20 {
             let x = Self.data.features[i]
@@ -95,18 +95,4 @@ import Testing
         }
         #expect(checked > 0, "no input had a positive barrier radius")
     }
-}
-
-/// SplitMix64, for reproducible sampling.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

@@ -37,7 +37,7 @@ import Testing
     @Test func perturbedDualsStillGiveValidBounds() {
         let lp = Self.small()
         let s = GLPKProblem(lp).solveLP()
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let duals = s.rowDuals.map { $0 * Double.random(in: 0...2, using: &rng) + Double.random(in: -0.5...0.5, using: &rng) }
             let b = SafeBound.lowerBound(lp, objective: lp.objective, duals: duals)
@@ -81,7 +81,7 @@ import Testing
 
     @Test func lpBoundsTightenCrownAndContainSamples() throws {
         let network = try ModelLoader.load(path: Self.root.appendingPathComponent("Examples/digits-mlp/model.onnx").path)
-        var rng = SeededGenerator(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var tighter = 0
         for trial in 0..<3 {
             let center = (0..<64).map { _ in Float.random(in: 0...1, using: &rng) }
@@ -119,18 +119,5 @@ import Testing
         #expect(exact.program.integer.filter { $0 }.count == exact.binaryCount)
         // One equality row per Dense output.
         #expect(lp.program.rows.filter { $0.lower == $0.upper }.count >= 32 + 16 + 10)
-    }
-}
-
-/// SplitMix64: reproducible randomness for tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

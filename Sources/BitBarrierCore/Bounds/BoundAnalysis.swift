@@ -64,15 +64,20 @@ public struct BoundAnalysis: Sendable {
     }
 
     /// Bounds of every node with intermediate bounds by `intermediate` (IBP or CROWN).
-    public func layerBounds(_ box: Bounds, intermediate: BoundMethod) -> [Bounds] {
-        if intermediate == .ibp { return intervalBounds(box) }
+    ///
+    /// - Parameter parent: bounds of every node over a box containing `box` (branch and bound's
+    ///   parent box): still sound here, so each node's bounds are intersected with them before
+    ///   choosing which neurons need a CROWN pass (a neuron stable on the parent stays stable).
+    public func layerBounds(_ box: Bounds, intermediate: BoundMethod, parent: [Bounds]? = nil) -> [Bounds] {
+        if intermediate == .ibp && parent == nil { return intervalBounds(box) }
         var result: [Bounds] = []
         result.reserveCapacity(network.nodes.count)
         for (i, node) in network.nodes.enumerated() {
             guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
             var b = node.layer.propagate(node.inputs.map { bounds(of: $0, box: box, nodes: result) })
+            if let p = parent?[i], p.count == b.count { b = b.intersected(with: p) }
             let direct = isAffineImageOfInput(i)
-            if needsCrown[i] && !direct {
+            if intermediate != .ibp && needsCrown[i] && !direct {
                 let consumerIsReLU = feedsReLU[i]
                 // Only neurons that may be unstable need a CROWN bound before a ReLU.
                 let candidates = (0..<b.count).filter { !consumerIsReLU || (b.lower[$0] < 0 && b.upper[$0] > 0) }
