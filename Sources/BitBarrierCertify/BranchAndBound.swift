@@ -207,44 +207,15 @@ public struct BranchAndBound: Sendable {
         analysis.layerBounds(box, intermediate: .crown, parent: parent)
     }
 
-    /// The CROWN coefficients `a_k` on the input of the selected rows (a heuristic for
-    /// splitting and for candidates: the sums of branches are not error-bounded), or nil if the
-    /// rows do not reach the input.
+    /// The CROWN coefficients `a_k` on the input of the selected rows (used as a heuristic for
+    /// splitting and for candidates), or nil if the rows do not reach the input.
     func inputCoefficients(rows: LinearRows, selecting chosen: [Int], box: Bounds, nodes: [Bounds]) -> LinearRows? {
         guard !chosen.isEmpty, !nodes.isEmpty else { return nil }
         var selected = LinearRows(zeros: chosen.count, columns: rows.columns)
         for (r, k) in chosen.enumerated() {
             for j in 0..<rows.columns { selected.values[r * rows.columns + j] = rows.values[k * rows.columns + j] }
         }
-        let network = analysis.network
-        var pending: [Int: LinearRows] = [network.output: selected]
-        var onInput: LinearRows? = nil
-        for i in stride(from: network.output, through: 0, by: -1) {
-            guard let a = pending.removeValue(forKey: i) else { continue }
-            let node = network.nodes[i]
-            let inputBounds = node.inputs.map { ref -> Bounds in
-                if case .node(let j) = ref { return nodes[j] }
-                return box
-            }
-            let step = node.layer.backward(a, inputs: inputBounds)
-            for (k, ref) in node.inputs.enumerated() {
-                guard let part = step.inputs[k] else { continue }
-                let existing: LinearRows?
-                switch ref {
-                case .input: existing = onInput
-                case .node(let j): existing = pending[j]
-                }
-                var merged = part
-                if let e = existing {
-                    for t in merged.values.indices { merged.values[t] += e.values[t] }
-                }
-                switch ref {
-                case .input: onInput = merged
-                case .node(let j): pending[j] = merged
-                }
-            }
-        }
-        return onInput
+        return analysis.substitute(selected, at: analysis.network.output, box: box, nodes: nodes).input
     }
 }
 

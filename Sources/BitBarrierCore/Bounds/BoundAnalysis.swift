@@ -128,6 +128,14 @@ public struct BoundAnalysis: Sendable {
 
     /// Sound lower bounds of rows . value(node t) over the box, given bounds of all nodes before t.
     public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> [Double] {
+        let (onInput, constant) = substitute(rows, at: t, box: box, nodes: nodes)
+        guard let a = onInput else { return constant }
+        return a.minimum(over: box, plus: constant)
+    }
+
+    /// The backward pass itself: rows . value(node t) >= input . x + constant for every x in the
+    /// box, with the rows on the input (nil if they never reach it) and the sound constant.
+    public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> (input: LinearRows?, constant: [Double]) {
         var pending: [Int: LinearRows] = [t: rows]
         var constant = [Double](repeating: 0, count: rows.rows)
         var onInput: LinearRows? = nil
@@ -156,8 +164,7 @@ public struct BoundAnalysis: Sendable {
                 }
             }
         }
-        guard let a = onInput else { return constant }
-        return a.minimum(over: box, plus: constant)
+        return (onInput, constant)
     }
 
     /// Sound lower bounds of rows . output over the box by the given method.
