@@ -4,13 +4,17 @@ import BitBarrierLP
 /// Complete verification of small ReLU networks by MILP (exact big-M encoding, GLPK's branch
 /// and bound), with every counterexample replayed on the concrete model.
 ///
-/// - verified: every margin's MILP minimum is > `margin` (GLPK's integer optimum, computed in
-///   floating point with its default tolerances: this verdict trusts GLPK's branch and bound,
-///   unlike the LP method, whose every bound is made safe from the dual; Proofs/MILP.md);
-/// - falsified: a MILP solution with margin <= 0 whose input, replayed on the float32 model,
-///   does not keep the label;
-/// - unknown: a MILP minimum <= 0 whose point does not replay (the float32 model disagrees with
-///   the real-arithmetic encoding at the decision boundary);
+/// Quantizers are encoded exactly too (integer rounded values), so on int8 models the answer is
+/// the int8 model's own.
+///
+/// - verified: for every margin row, the MILP "encoding and margin <= `margin`" is infeasible
+///   (GLPK's branch and bound, in floating point with its default tolerances: this verdict
+///   trusts GLPK, unlike the LP method, whose every bound is made safe from the dual;
+///   Proofs/MILP.md);
+/// - falsified: a PGD point or a MILP solution whose input, replayed on the float32 model, does
+///   not keep the label;
+/// - unknown: MILP points with margin <= `margin` that do not replay (the model disagrees with
+///   the encoding at the decision boundary: ties, float32 bands);
 /// - timeout: GLPK's time limit.
 public struct MILPVerifier: Sendable {
     public let lp: LPAnalysis
@@ -26,35 +30,49 @@ public struct MILPVerifier: Sendable {
         if query.margin(of: network.evaluate(query.center)) <= 0 {
             if let ce = Counterexample.replay(query.center, query: query, epsilon: epsilon) { return .falsified(ce) }
         }
+        // A short attack first: a replayed counterexample ends the question without a MILP.
+        if let ce = PGDAttack(steps: 20, restarts: 1).attack(query, epsilon: epsilon) { return .falsified(ce) }
         let box = query.box(epsilon: epsilon)
         let rows = query.marginRows
         do {
             let bounds = try lp.layerBounds(box)
             // Rows already proved by the LP need no MILP.
             let lpLows = lp.crown.lowerBounds(of: rows, at: network.output, box: box, nodes: bounds)
-            let encoding = try NetworkLP(network: network, box: box, bounds: bounds, last: network.output, exactReLU: true)
+            let encoding = try NetworkLP(network: network, box: box, bounds: bounds, last: network.output, exact: true)
             let outVars = encoding.nodeVariables[network.output]
             var sawTimeout = false
             for r in 0..<rows.rows where !(lpLows[r] > 0) {
-                let problem = GLPKProblem(encoding.program)
-                var objective = [Double](repeating: 0, count: encoding.program.variableCount)
-                for j in 0..<rows.columns { objective[outVars[j]] += rows.values[r * rows.columns + j] }
-                problem.setObjective(objective)
-                let solution = problem.solveMILP(timeLimit: lp.options.timeLimit)
+                var coefficient = [Int: Double]()
+                for j in 0..<rows.columns where rows.values[r * rows.columns + j] != 0 {
+                    coefficient[outVars[j], default: 0] += rows.values[r * rows.columns + j]
+                }
+                let columns = coefficient.keys.sorted()
+                // Feasibility form: is there a point of the encoding with margin <= `margin`?
+                // Infeasible proves the row; branch and bound prunes every node whose
+                // relaxation is above the cut, and stops at the first point below it.
+                var program = encoding.program
+                program.addRow(columns: columns, coefficients: columns.map { coefficient[$0]! }, upper: margin)
+                let solution = GLPKProblem(program).solveMILP(timeLimit: lp.options.timeLimit)
                 switch solution.status {
+                case .infeasible:
+                    continue
                 case .optimal:
-                    if solution.objective > margin { continue }
                     let x = query.project(encoding.inputVariables.map { solution.primal[$0] }, epsilon: epsilon)
                     if let ce = Counterexample.replay(x, query: query, epsilon: epsilon) { return .falsified(ce) }
-                    return .unknown("MILP minimum \(solution.objective) <= 0, but its point keeps the label on the float32 model")
-                case .infeasible:
-                    return .error("MILP infeasible: the encoding excludes the input itself")
+                    // A point of the encoding (ties, float32 bands) that the model does not
+                    // follow: look for the encoding's worst point instead.
+                    let problem = GLPKProblem(program)
+                    var objective = [Double](repeating: 0, count: program.variableCount)
+                    for j in columns { objective[j] = coefficient[j]! }
+                    problem.setObjective(objective)
+                    let worst = problem.solveMILP(timeLimit: lp.options.timeLimit)
+                    if worst.status == .optimal || worst.status == .timeLimit, worst.objective.isFinite {
+                        let y = query.project(encoding.inputVariables.map { worst.primal[$0] }, epsilon: epsilon)
+                        if let ce = Counterexample.replay(y, query: query, epsilon: epsilon) { return .falsified(ce) }
+                    }
+                    return .unknown("the MILP has a point with margin <= \(margin), but it does not replay on the concrete model")
                 case .timeLimit:
                     sawTimeout = true
-                    if solution.objective.isFinite, solution.objective <= 0 {
-                        let x = query.project(encoding.inputVariables.map { solution.primal[$0] }, epsilon: epsilon)
-                        if let ce = Counterexample.replay(x, query: query, epsilon: epsilon) { return .falsified(ce) }
-                    }
                 default:
                     return .unknown("MILP solve ended with \(solution.status)")
                 }

@@ -9,9 +9,10 @@ import BitBarrierCore
 /// - ReLU: stable neurons exactly (y = z, or y fixed to 0); unstable ones by the triangle
 ///   y >= 0, y >= z, y <= s z + t (the sound line of `ReLU.relaxation`), or, with `exactReLU`,
 ///   by the big-M encoding with a binary d: y <= z - l (1 - d), y <= u d, y >= z, y >= 0;
-/// - Sigmoid, Tanh, QuantizeLinear: their sound linear lines (the rounding's +/- 1/2 band, or a
-///   constant bin); MaxPool: y >= x_i for each i of the window,
-///   y <= max u.
+/// - Sigmoid, Tanh: their sound linear lines; QuantizeLinear: its lines (the rounding's +/- 1/2
+///   band, or a constant bin), or, with `exact`, an integer variable per rounded value with the
+///   rounding band and binaries for saturation (`encodeExactQuantizer`).
+/// MaxPool is not encoded.
 /// Every row is satisfied by the real network's values (with bounds that contain them), so the
 /// LP's feasible set contains the graph of the network over the box. Proofs/NetworkLP.md.
 public struct NetworkLP: Sendable {
@@ -20,8 +21,10 @@ public struct NetworkLP: Sendable {
     public var inputVariables: [Int]
     /// Variable indices of each node's elements (empty past `last`).
     public var nodeVariables: [[Int]]
-    /// Binary variables of unstable ReLUs (exact encoding only).
+    /// Binary variables of unstable ReLUs and saturating quantizers (exact encoding only).
     public var binaryCount: Int
+    /// General integer variables: the rounded values of quantizers (exact encoding only).
+    public var integerCount: Int
 
     public enum EncodingError: Error, CustomStringConvertible {
         case unsupported(String)
@@ -32,12 +35,12 @@ public struct NetworkLP: Sendable {
         }
     }
 
-    /// Encodes nodes 0...last.
-    public init(network: Network, box: Bounds, bounds: [Bounds], last: Int, exactReLU: Bool = false) throws {
+    /// Encodes nodes 0...last; `exact` encodes ReLUs and quantizers with integer variables (MILP).
+    public init(network: Network, box: Bounds, bounds: [Bounds], last: Int, exact: Bool = false) throws {
         var lp = LinearProgram()
         let inputVars = (0..<box.count).map { lp.addVariable(lower: box.lower[$0], upper: box.upper[$0]) }
         var vars: [[Int]] = []
-        var binaries = 0
+        var binaries = 0, integers = 0
         func ref(_ r: ValueRef) -> [Int] {
             switch r {
             case .input: return inputVars
@@ -97,7 +100,7 @@ public struct NetworkLP: Sendable {
                     } else {
                         let y = lp.addVariable(lower: 0, upper: max(0, min(b.upper[i], u.nextUp)))
                         lp.addRow(columns: [y, ins[0][i]], coefficients: [1, -1], lower: 0)
-                        if exactReLU {
+                        if exact {
                             let d = lp.addVariable(lower: 0, upper: 1, integer: true)
                             binaries += 1
                             // y <= z - l (1 - d)  <=>  y - z - l d <= -l ;  y <= u d.
@@ -114,6 +117,11 @@ public struct NetworkLP: Sendable {
                 vars.append(Self.encodeLines(a.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
             case let a as Tanh:
                 vars.append(Self.encodeLines(a.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
+            case let q as QuantizeLinear where exact:
+                let (out, ints, bins) = Self.encodeExactQuantizer(q, input: ins[0], inputBounds: inputBounds(node.inputs[0]), into: &lp)
+                vars.append(out)
+                integers += ints
+                binaries += bins
             case let q as QuantizeLinear:
                 vars.append(Self.encodeLines(q.relaxation(inputBounds(node.inputs[0])), input: ins[0], bounds: b, into: &lp))
             case is MaxPool:
@@ -126,6 +134,62 @@ public struct NetworkLP: Sendable {
         nodeVariables = vars
         program = lp
         binaryCount = binaries
+        integerCount = integers
+    }
+
+    /// y = clamp(round(t) + zp, qmin, qmax) with t = slope * z, exactly up to ties and the
+    /// runtime's float32 band e (both neighbours of a tie, and of a quotient within e of one,
+    /// stay feasible: a superset of the runtime's behaviour). With [a, b] the sound range of t
+    /// and y an integer variable in [Q(a), Q(b)]:
+    ///   slope z - y in [-zp - 1/2 - e - M_lo s_lo, -zp + 1/2 + e + M_hi s_hi]
+    ///   s_lo = 1 => y = qmin,  s_hi = 1 => y = qmax   (binaries, only where that side saturates)
+    /// If round(t) + zp < qmin the point (y = qmin, s_lo = 1) is feasible, and every feasible
+    /// point with s_lo = s_hi = 0 has |t + zp - y| <= 1/2 + e, so y is a rounding of t. A
+    /// constant bin is a fixed variable. Proofs/MILP.md.
+    static func encodeExactQuantizer(_ q: QuantizeLinear, input: [Int], inputBounds x: Bounds, into lp: inout LinearProgram) -> (outputs: [Int], integers: Int, binaries: Int) {
+        var out: [Int] = []
+        var integers = 0, binaries = 0
+        for i in input.indices {
+            let (a, b) = q.quotientBounds(x, i)
+            let (qa, qb) = (q.bin(a, i), q.bin(b, i))
+            if qa == qb {
+                out.append(lp.addVariable(lower: qa, upper: qa))
+                continue
+            }
+            let zp = Double(q.zeroPoint[i])
+            let e = q.roundingBand(x, i)
+            let slope = q.slope(i)
+            let y = lp.addVariable(lower: qa, upper: qb, integer: true)
+            integers += 1
+            let cols = [input[i], y], coef = [slope, -1.0]
+            var lower = ((-zp - 0.5) - e).nextDown, upper = ((-zp + 0.5) + e).nextUp
+            let saturatesLow = a.rounded(.toNearestOrEven) + zp < Double(q.qmin)
+            let saturatesHigh = b.rounded(.toNearestOrEven) + zp > Double(q.qmax)
+            if saturatesLow {
+                // slope z - y >= -zp - 1/2 - e - M s_lo with M >= (qb - slope * l) - (zp + 1/2 + e).
+                let sLo = lp.addVariable(lower: 0, upper: 1, integer: true)
+                let bigM = ((qb - a + 1) + abs(zp) + e).nextUp
+                lp.addRow(columns: cols + [sLo], coefficients: coef + [bigM], lower: lower)
+                // s_lo = 1 => y <= qmin:  y + (qb - qmin) s_lo <= qb.
+                lp.addRow(columns: [y, sLo], coefficients: [1, qb - Double(q.qmin)], upper: qb)
+                lower = -.infinity
+                binaries += 1
+            }
+            if saturatesHigh {
+                let sHi = lp.addVariable(lower: 0, upper: 1, integer: true)
+                let bigM = ((b - qa + 1) + abs(zp) + e).nextUp
+                lp.addRow(columns: cols + [sHi], coefficients: coef + [-bigM], upper: upper)
+                // s_hi = 1 => y >= qmax:  y - (qmax - qa) s_hi >= qa.
+                lp.addRow(columns: [y, sHi], coefficients: [1, -(Double(q.qmax) - qa)], lower: qa)
+                upper = .infinity
+                binaries += 1
+            }
+            if lower.isFinite || upper.isFinite {
+                lp.addRow(columns: cols, coefficients: coef, lower: lower, upper: upper)
+            }
+            out.append(y)
+        }
+        return (out, integers, binaries)
     }
 
     static func encode(_ map: AffineMap, input: [Int], output: [Int], inputBounds: Bounds, into lp: inout LinearProgram) {

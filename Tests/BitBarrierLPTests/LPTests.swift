@@ -113,7 +113,7 @@ import Testing
         let box = Bounds(center: [Float](repeating: 0.5, count: 64), epsilon: 0.1)
         let bounds = BoundAnalysis(network: network).layerBounds(box, intermediate: .crown)
         let lp = try NetworkLP(network: network, box: box, bounds: bounds, last: network.output)
-        let exact = try NetworkLP(network: network, box: box, bounds: bounds, last: network.output, exactReLU: true)
+        let exact = try NetworkLP(network: network, box: box, bounds: bounds, last: network.output, exact: true)
         #expect(lp.inputVariables.count == 64 && lp.nodeVariables[network.output].count == 10)
         #expect(lp.binaryCount == 0 && exact.binaryCount > 0)
         #expect(exact.program.integer.filter { $0 }.count == exact.binaryCount)

@@ -62,12 +62,12 @@ public struct QuantizeLinear: Layer {
     static let slack = 0x1p-23
 
     /// The quantised value for a quotient t (real), clamped.
-    func bin(_ t: Double, _ i: Int) -> Double {
+    public func bin(_ t: Double, _ i: Int) -> Double {
         min(max(t.rounded(.toNearestOrEven) + Double(zeroPoint[i]), Double(qmin)), Double(qmax))
     }
 
     /// Bounds of t over [l, u] covering real arithmetic and the runtime's float32 roundings.
-    func quotientBounds(_ x: Bounds, _ i: Int) -> (Double, Double) {
+    public func quotientBounds(_ x: Bounds, _ i: Int) -> (Double, Double) {
         let (lo, hi): (Double, Double)
         if let m = multiplier {
             (lo, hi) = (x.lower[i] * Double(m[i]), x.upper[i] * Double(m[i]))
@@ -101,18 +101,28 @@ public struct QuantizeLinear: Layer {
                 r.upperIntercept[i] = qb
                 continue
             }
-            let slope = multiplier.map { Double($0[i]) } ?? 1 / Double(scale[i])
-            let m = max(abs(x.lower[i]), abs(x.upper[i]))
-            // |t - slope x| <= u |t| for the rounded slope; the runtime's float32 roundings are
-            // within 2^-24 |t| each (one for a quotient, two for a requantization): E covers them.
-            let slack = multiplier == nil ? Self.slack : 2 * Self.slack
-            let e = ((m * abs(slope)) * (slack + 4 * FloatError.unitRoundoff) * 1.01).nextUp
+            let slope = slope(i)
+            let e = roundingBand(x, i)
             r.lowerSlope[i] = slope
             r.upperSlope[i] = slope
             r.lowerIntercept[i] = ((zp - 0.5) - e).nextDown
             r.upperIntercept[i] = ((zp + 0.5) + e).nextUp
         }
         return r
+    }
+
+    /// The slope of t in x: the multiplier, or 1 / scale rounded to nearest.
+    public func slope(_ i: Int) -> Double {
+        multiplier.map { Double($0[i]) } ?? 1 / Double(scale[i])
+    }
+
+    /// E with |t_runtime - slope(i) x| <= E for every x in the bounds: |t - slope x| <= u |t|
+    /// for the rounded slope, and the runtime's float32 roundings are within 2^-24 |t| each (one
+    /// for a quotient, two for a requantization).
+    public func roundingBand(_ x: Bounds, _ i: Int) -> Double {
+        let m = max(abs(x.lower[i]), abs(x.upper[i]))
+        let slack = multiplier == nil ? Self.slack : 2 * Self.slack
+        return ((m * abs(slope(i))) * (slack + 4 * FloatError.unitRoundoff) * 1.01).nextUp
     }
 
     public func backward(_ a: LinearRows, inputs: [Bounds]) -> BackwardStep {
