@@ -223,7 +223,98 @@ def acas_nnet():
     json.dump(rec, open(os.path.join(OUT, "ACASXU_run2a_1_1.nnet.json"), "w"), separators=(",", ":"))
 
 
+QOUT = os.path.join(os.path.dirname(OUT), "quantized")
+
+
+def quantized_reference(path, xs):
+    """onnxruntime outputs with graph optimisations disabled and with the default session, in the
+    format of Examples/digits-*/model_*.json (inputs, outputs_noopt, outputs_default)."""
+    def run(level):
+        so = ort.SessionOptions()
+        so.graph_optimization_level = level
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        name = sess.get_inputs()[0].name
+        return [sess.run(None, {name: x})[0].reshape(-1) for x in xs]
+    noopt, default = run(ort.GraphOptimizationLevel.ORT_DISABLE_ALL), run(ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    rec = {"model": os.path.basename(path), "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest(),
+           "input_shape": list(xs[0].shape), "inputs": [[float(v) for v in x.reshape(-1)] for x in xs],
+           "outputs_noopt": [[float(v) for v in y] for y in noopt], "outputs_default": [[float(v) for v in y] for y in default]}
+    json.dump(rec, open(path[:-5] + ".json", "w"), separators=(",", ":"))
+
+
+def quantized_fixtures():
+    """int8 operators missing from the Examples models: ConvInteger (quantize_dynamic on a small
+    conv net) and QLinearAdd (quantize_static QOperator on a residual net), plus two models that
+    must be refused with the operator named."""
+    import tempfile
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic,
+                                          quantize_static)
+    os.makedirs(QOUT, exist_ok=True)
+    n = helper.make_node
+    tmp = tempfile.mkdtemp()
+    xs = [rng.uniform(0, 1, size=(1, 2, 6, 6)).astype(np.float32) for _ in range(40)]
+
+    # ConvInteger: Conv -> Relu -> Conv -> Flatten, dynamic quantization of the Convs (no float
+    # MatMul after them: its float32 summation order is not ours to match bit for bit).
+    nodes = [n("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Relu", ["c1"], ["r1"]),
+             n("Conv", ["r1", "w2", "b2"], ["c2"], kernel_shape=[3, 3], strides=[2, 2]),
+             n("Flatten", ["c2"], ["y"])]
+    inits = [init("w1", w(4, 2, 3, 3)), init("b1", w(4)), init("w2", w(3, 4, 3, 3)), init("b2", w(3))]
+    fp = os.path.join(tmp, "conv.onnx")
+    onnx.save(model(nodes, inits, tensor("x", [1, 2, 6, 6]), tensor("y", [1, 12]), 13), fp)
+    out = os.path.join(QOUT, "dynamic_conv.onnx")
+    quantize_dynamic(fp, out, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"])
+    quantized_reference(out, xs)
+
+    # QLinearAdd: Conv -> Relu -> Conv, + skip, -> Relu -> Flatten -> Gemm, static QOperator.
+    nodes = [n("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Relu", ["c1"], ["r1"]),
+             n("Conv", ["r1", "w2", "b2"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Add", ["c2", "c1"], ["s"]),
+             n("Relu", ["s"], ["r2"]),
+             n("Flatten", ["r2"], ["f"]),
+             n("Gemm", ["f", "w3", "b3"], ["y"], transB=1)]
+    inits = [init("w1", w(3, 2, 3, 3)), init("b1", w(3)), init("w2", w(3, 3, 3, 3)), init("b2", w(3)),
+             init("w3", w(4, 3 * 6 * 6, scale=0.2)), init("b3", w(4))]
+    fp = os.path.join(tmp, "residual.onnx")
+    onnx.save(model(nodes, inits, tensor("x", [1, 2, 6, 6]), tensor("y", [1, 4]), 13), fp)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{"x": x} for x in xs[20:]])
+
+        def get_next(self):
+            return next(self.it, None)
+    out = os.path.join(QOUT, "qop_residual.onnx")
+    quantize_static(fp, out, Reader(), quant_format=QuantFormat.QOperator, activation_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt8)
+    quantized_reference(out, xs)
+
+    # Refused: an onnxruntime contrib op BitBarrier does not model, and DynamicQuantizeLinear
+    # feeding a DequantizeLinear (outside quantize_dynamic's pattern).
+    g = helper.make_graph(
+        [n("QuantizeLinear", ["x", "s", "z"], ["q"]),
+         n("QLinearSigmoid", ["q", "s", "z", "s", "z"], ["qs"], domain="com.microsoft"),
+         n("DequantizeLinear", ["qs", "s", "z"], ["y"])], "g", [tensor("x", [1, 4])], [tensor("y", [1, 4])],
+        [init("s", np.float32(0.05)), init("z", np.int8(0))])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
+    onnx.save(m, os.path.join(QOUT, "unsupported_qlinear_sigmoid.onnx"))
+    g = helper.make_graph(
+        [n("DynamicQuantizeLinear", ["x"], ["q", "s", "z"]), n("DequantizeLinear", ["q", "s", "z"], ["y"])],
+        "g", [tensor("x", [1, 4])], [tensor("y", [1, 4])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(QOUT, "unsupported_dynamic_use.onnx"))
+
+
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["--quantized"]:
+        quantized_fixtures()
+        print("wrote", sorted(os.listdir(QOUT)))
+        sys.exit(0)
     os.makedirs(OUT, exist_ok=True)
     zoo_conv(); zoo_residual(); zoo_pad_dilated(); float_data(); opset21(); bad_models(); acas_nnet()
+    quantized_fixtures()
     print("wrote", sorted(os.listdir(OUT)))

@@ -7,7 +7,15 @@ extension ONNXImporter {
     /// - Throws: `ImportError` naming the node and its operator for an unsupported operator,
     ///   attribute or input combination.
     mutating func importNode(_ node: Onnx_NodeProto, index: Int) throws {
-        if node.domain == "com.microsoft" && node.opType == "QGemm" { return try importIntegerGemm(node) }
+        if continuesDynamicPattern(node) { return try importDynamicPattern(node) }
+        if node.domain == "com.microsoft" {
+            switch node.opType {
+            case "QGemm": return try importIntegerGemm(node)
+            case "QLinearAveragePool": return try importQLinearAveragePool(node)
+            case "QLinearAdd": return try importQLinearAdd(node)
+            default: throw error(node, "operator '\(node.domain).\(node.opType)' is not supported")
+            }
+        }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw error(node, "operator '\(node.domain).\(node.opType)' is not supported")
         }
@@ -58,6 +66,12 @@ extension ONNXImporter {
             try importQuantization(node)
         case "QLinearMatMul":
             try importIntegerGemm(node)
+        case "QLinearConv":
+            try importQLinearConv(node)
+        case "DynamicQuantizeLinear":
+            try importDynamicQuantizeLinear(node)
+        case "MatMulInteger", "ConvInteger":
+            throw error(node, "\(node.opType) is supported only on the output of DynamicQuantizeLinear (quantize_dynamic's pattern)")
         default:
             throw error(node, "operator '\(node.opType)' is not supported")
         }

@@ -29,6 +29,12 @@ struct ONNXImporter {
     /// Whether the graph holds quantizers: float ops then carry float32 runtime error terms,
     /// since a quantizer turns a float32 rounding difference into a whole bin.
     var quantized = false
+    /// Pending pieces of quantize_dynamic's pattern, by tensor name (ONNXImporter+Dynamic.swift).
+    var dynamic: [String: DynamicValue] = [:]
+    /// Outputs of fused dynamic layers that may still take their bias Add, with the node index.
+    var fusedOutputs: [String: Int] = [:]
+    /// How many nodes (and graph outputs) read each tensor.
+    var consumers: [String: Int] = [:]
 
     init(file: String) { self.file = file }
 
@@ -46,7 +52,9 @@ struct ONNXImporter {
             opset = Int(def.version)
         }
         let graph = model.graph
-        quantized = graph.node.contains { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }
+        quantized = graph.node.contains { ["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"].contains($0.opType) }
+        for node in graph.node { for name in node.input { consumers[name, default: 0] += 1 } }
+        for output in graph.output { consumers[output.name, default: 0] += 1 }
         for t in graph.initializer {
             values[t.name] = .constant(try ConstantTensor(t, file: file, node: nil))
         }

@@ -14,7 +14,8 @@ import Testing
     static let data = try! Dataset.loadCSV(path: dir.appendingPathComponent("test.csv").path)
     static let unit = [Double](repeating: 0, count: 64), one = [Double](repeating: 1, count: 64)
 
-    @Test(arguments: ["model_qdq.onnx", "model_qop.onnx", "model_qdq_perchannel.onnx", "../digits-cnn/model_qdq.onnx"])
+    @Test(arguments: ["model_qdq.onnx", "model_qop.onnx", "model_qdq_perchannel.onnx", "model_dynamic.onnx", "../digits-cnn/model_qdq.onnx",
+                      "../digits-cnn/model_qop.onnx"])
     func boundsContainRuntimeValuesExactly(_ file: String) throws {
         var rng = SplitMix64(seed: 3)
         let network = try ModelLoader.load(path: Self.dir.appendingPathComponent(file).path)
@@ -94,5 +95,86 @@ import Testing
             checked += 1
         }
         #expect(checked > 0, "no input had a positive barrier radius")
+    }
+
+    /// The layers of the other int8 operators (DynamicQuantizedAffine over ConvInteger,
+    /// QLinearConv, QLinearAdd) on the fixture models of Scripts/make_fixtures.py: runtime values
+    /// at sampled float32 points (corners included) never leave the IBP or CROWN bounds, no tolerance.
+    @Test(arguments: ["dynamic_conv.onnx", "qop_residual.onnx"])
+    func fixtureBoundsContainRuntimeValuesExactly(_ file: String) throws {
+        let path = Shared.root.appendingPathComponent("Tests/BitBarrierImportTests/Fixtures/quantized/" + file).path
+        let network = try ModelLoader.load(path: path)
+        let analysis = BoundAnalysis(network: network)
+        var rng = SplitMix64(seed: 5)
+        let n = network.inputSize
+        let zero = [Double](repeating: 0, count: n), one = [Double](repeating: 1, count: n)
+        for _ in 0..<4 {
+            let centre = (0..<n).map { _ in Float(rng.unit()) }
+            for eps in [0.001, 0.01, 0.05] {
+                let box = Bounds(center: centre, epsilon: eps, clipLower: zero, clipUpper: one)
+                let ibp = analysis.intervalBounds(box), crown = analysis.layerBounds(box, intermediate: .crown)
+                for s in 0..<300 {
+                    let x = (0..<n).map { j -> Float in
+                        let t = s % 3 == 0 ? (rng.unit() < 0.5 ? 0 : 1) : rng.unit()
+                        var v = Float(box.lower[j] + t * (box.upper[j] - box.lower[j]))
+                        if Double(v) < box.lower[j] { v = v.nextUp }
+                        if Double(v) > box.upper[j] { v = v.nextDown }
+                        return v
+                    }
+                    for (k, v) in network.evaluateAll(x).enumerated() {
+                        for j in v.indices {
+                            let y = Double(v[j])
+                            guard ibp[k].lower[j] <= y && y <= ibp[k].upper[j] && crown[k].lower[j] <= y && y <= crown[k].upper[j] else {
+                                Issue.record("\(file) eps \(eps) node \(k) (\(network.nodes[k].opType)) neuron \(j): \(y) outside IBP [\(ibp[k].lower[j]), \(ibp[k].upper[j])] or CROWN [\(crown[k].lower[j]), \(crown[k].upper[j])]")
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// DynamicQuantizedAffine on inputs of both signs (the models only feed it [0, 1] pixels and
+    /// ReLU outputs): boxes straddling zero, all-negative, all-zero and degenerate, with the
+    /// extreme points that set the runtime scale sampled; the runtime outputs stay inside the IBP
+    /// and CROWN bounds (of the layer alone and after a ReLU), no tolerance.
+    @Test func dynamicQuantizedAffineContainsRuntimeValues() throws {
+        var rng = SplitMix64(seed: 17)
+        let (k, n) = (12, 5)
+        let weights = (0..<(n * k)).map { _ in Double(Int(rng.unit() * 255) - 127) }
+        let layer = try DynamicQuantizedAffine(integer: AffineMap(outputs: n, inputs: k, storage: .dense(weights)),
+                                               weightScale: (0..<n).map { _ in Float(0.001 + rng.unit() * 0.02) },
+                                               bias: (0..<n).map { _ in Float(rng.unit() - 0.5) })
+        let network = Network(name: "dq", inputName: "x", inputShape: [1, k], outputName: "y",
+                              nodes: [Node(name: "dq", opType: "DynamicQuantizedAffine", layer: layer, inputs: [.input], shape: [1, n]),
+                                      Node(name: "r", opType: "Relu", layer: ReLU(size: n), inputs: [.node(0)], shape: [1, n])],
+                              output: 1)
+        let analysis = BoundAnalysis(network: network)
+        for trial in 0..<60 {
+            let shift = [-2.0, -0.5, 0, 0.5][trial % 4]
+            let centre = (0..<k).map { _ in Float((rng.unit() - 0.5) * 2 + shift) }
+            let eps = trial % 10 == 9 ? 0 : [0.001, 0.05, 0.5][trial % 3]
+            let box = trial == 59 ? Bounds(point: [Float](repeating: 0, count: k)) : Bounds(center: centre, epsilon: eps)
+            let ibp = analysis.intervalBounds(box), crown = analysis.layerBounds(box, intermediate: .crown)
+            for s in 0..<200 {
+                let x = (0..<k).map { j -> Float in
+                    let t = s % 2 == 0 ? (rng.unit() < 0.5 ? 0 : 1) : rng.unit()
+                    var v = Float(box.lower[j] + t * (box.upper[j] - box.lower[j]))
+                    if Double(v) < box.lower[j] { v = v.nextUp }
+                    if Double(v) > box.upper[j] { v = v.nextDown }
+                    return v
+                }
+                for (node, v) in network.evaluateAll(x).enumerated() {
+                    for j in v.indices {
+                        let y = Double(v[j])
+                        guard ibp[node].lower[j] <= y && y <= ibp[node].upper[j] && crown[node].lower[j] <= y && y <= crown[node].upper[j] else {
+                            Issue.record("trial \(trial) node \(node) neuron \(j): \(y) outside IBP [\(ibp[node].lower[j]), \(ibp[node].upper[j])] or CROWN [\(crown[node].lower[j]), \(crown[node].upper[j])]")
+                            return
+                        }
+                    }
+                }
+            }
+        }
     }
 }

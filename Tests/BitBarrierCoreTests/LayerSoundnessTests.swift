@@ -104,4 +104,37 @@ import Testing
         }
         #expect(tighter > 0, "CROWN tightened nothing: the backward pass is not doing its job")
     }
+
+    /// A quantized runtime's float32 x + c must lie in the bounds exactly (no tolerance: the
+    /// next QuantizeLinear turns any miss into a whole bin), also when |c| >> |x|, where the
+    /// rounding error is u |x + c|, not u |x|.
+    @Test(arguments: [ScaleShift.Operation.add, .subtract, .subtractFrom, .multiply, .divide])
+    func runtimeFloat32ResultIsInsideTheBounds(_ op: ScaleShift.Operation) throws {
+        var rng = SplitMix64(seed: 21)
+        let n = 64
+        let constants = (0..<n).map { i -> Float in Float((rng.unit() - 0.5) * (i.isMultiple(of: 2) ? 2000 : 2)) }
+        let layer = try ScaleShift(op, constant: constants, runtimeRelativeError: 0x1p-24)
+        for _ in 0..<200 {
+            let lower = (0..<n).map { _ in (rng.unit() - 0.5) * 0.2 }
+            let box = Bounds(lower: lower, upper: lower.map { $0 + rng.unit() * 1e-3 })
+            let b = layer.propagate([box])
+            let rows = LinearRows.identity(n)
+            let step = layer.backward(rows, inputs: [box])
+            let low = step.inputs[0]!.minimum(over: box, plus: step.constant)
+            for _ in 0..<20 {
+                let x = (0..<n).map { j -> Float in
+                    var v = Float(box.lower[j] + rng.unit() * (box.upper[j] - box.lower[j]))
+                    if Double(v) < box.lower[j] { v = v.nextUp }
+                    if Double(v) > box.upper[j] { v = v.nextDown }
+                    return v
+                }
+                let y = layer.evaluate([x])
+                for j in 0..<n {
+                    #expect(b.lower[j] <= Double(y[j]) && Double(y[j]) <= b.upper[j], "\(op) neuron \(j): \(y[j]) outside [\(b.lower[j]), \(b.upper[j])]")
+                    #expect(low[j] <= Double(y[j]), "\(op) neuron \(j): \(y[j]) below the linear bound \(low[j])")
+                    if !(b.lower[j] <= Double(y[j]) && Double(y[j]) <= b.upper[j] && low[j] <= Double(y[j])) { return }
+                }
+            }
+        }
+    }
 }

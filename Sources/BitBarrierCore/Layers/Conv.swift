@@ -46,6 +46,15 @@ public struct Conv: AffineLayer {
     ///   feeds a quantizer): the bounds then cover its float32 accumulation too (see Dense).
     public init(inputShape: [Int], outputChannels: Int, window: Window, group: Int, weights: [Float], bias: [Float]?,
                 runtimeFloat32: Bool = false) throws {
+        try self.init(inputShape: inputShape, outputChannels: outputChannels, window: window, group: group,
+                      exactWeights: weights.map(Double.init), bias: bias?.map(Double.init), runtimeFloat32: runtimeFloat32)
+    }
+
+    /// A convolution with weights and bias given exactly as Doubles (integer kernels such as
+    /// QLinearConv and ConvInteger: the weights are w - w_zp and the bias the int32 bias, exact;
+    /// its concrete result is then float32 of the exact integer accumulator).
+    public init(inputShape: [Int], outputChannels: Int, window: Window, group: Int, exactWeights weights: [Double], bias: [Double]?,
+                runtimeFloat32: Bool = false) throws {
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let m = outputChannels
         guard group > 0, c % group == 0, m % group == 0 else {
@@ -75,7 +84,7 @@ public struct Conv: AffineLayer {
                                 let wv = weights[((om * cg + ic) * kh + ky) * kw + kx]
                                 if wv == 0 { continue }
                                 column.append((channel * h + iy) * w + ix)
-                                value.append(Double(wv))
+                                value.append(wv)
                             }
                         }
                     }
@@ -86,7 +95,7 @@ public struct Conv: AffineLayer {
         var fullBias: [Double]? = nil
         if let bias {
             guard bias.count == m else { throw LayerError.invalid("Conv: bias has \(bias.count) values, expected \(m)") }
-            fullBias = (0..<m).flatMap { [Double](repeating: Double(bias[$0]), count: oh * ow) }
+            fullBias = (0..<m).flatMap { [Double](repeating: bias[$0], count: oh * ow) }
         }
         self.inputShape = inputShape
         self.outputShape = [m, oh, ow]

@@ -23,7 +23,8 @@ public struct ScaleShift: Layer {
     /// An elementwise operation with a float32 constant (already broadcast to the input size).
     ///
     /// - Parameter runtimeRelativeError: for a runtime whose float32 result matters bit for bit
-    ///   (quantized models): the float32 rounding of the product, added to the scale's error.
+    ///   (quantized models): the float32 rounding of the result, r |s x + t| <= r |s x| + r |t|,
+    ///   carried by the scale's error and a widened shift.
     public init(_ operation: Operation, constant: [Float], runtimeRelativeError: Double = 0) throws {
         precondition(operation != .batchNorm, "use init(batchNorm...)")
         let c = constant.map(Double.init)
@@ -31,25 +32,35 @@ public struct ScaleShift: Layer {
         self.constant = constant
         batchScale = []; batchShift = []
         let n = c.count
+        var lo = [Double](repeating: 0, count: n), hi = lo
         switch operation {
         case .add:
-            scale = [Double](repeating: 1, count: n); scaleError = 0; shiftLower = c; shiftUpper = c
+            scale = [Double](repeating: 1, count: n); scaleError = 0; lo = c; hi = c
         case .subtract:
             scale = [Double](repeating: 1, count: n); scaleError = 0
-            shiftLower = c.map { -$0 }; shiftUpper = shiftLower
+            lo = c.map { -$0 }; hi = lo
         case .subtractFrom:
-            scale = [Double](repeating: -1, count: n); scaleError = 0; shiftLower = c; shiftUpper = c
+            scale = [Double](repeating: -1, count: n); scaleError = 0; lo = c; hi = c
         case .multiply:
             scale = c; scaleError = 0
-            shiftLower = [Double](repeating: 0, count: n); shiftUpper = shiftLower
         case .divide:
             guard c.allSatisfy({ $0 != 0 && $0.isFinite }) else { throw LayerError.invalid("Div: division by a zero or non-finite constant") }
             scale = c.map { 1 / $0 }; scaleError = FloatError.unitRoundoff
-            shiftLower = [Double](repeating: 0, count: n); shiftUpper = shiftLower
         case .batchNorm:
             fatalError("unreachable")
         }
+        // The runtime's rounding of x + c is within r |x + c| <= r |x| + r |c|: the first part
+        // rides on the scale's error, the second widens the shift.
         scaleError += runtimeRelativeError
+        if runtimeRelativeError > 0 {
+            for i in 0..<n where lo[i] != 0 || hi[i] != 0 {
+                let w = (runtimeRelativeError * max(abs(lo[i]), abs(hi[i])) * (1 + 2 * FloatError.unitRoundoff)).nextUp
+                lo[i] = (lo[i] - w).nextDown
+                hi[i] = (hi[i] + w).nextUp
+            }
+        }
+        shiftLower = lo
+        shiftUpper = hi
     }
 
     /// BatchNormalization (inference): y = (x - mean) / sqrt(var + eps) * gamma + beta, each
