@@ -133,10 +133,11 @@ import Testing
     /// falsifies with a replayed point; where it proves, PGD finds nothing.
     @Test func milpAgreesWithAttacksOnInt8() throws {
         let network = try ModelLoader.load(path: Self.dir.appendingPathComponent("model_qop.onnx").path)
-        let milp = MILPVerifier(network: network)
+        // A short limit: a hard MILP ends as a timeout, which must not be `verified` either.
+        let milp = MILPVerifier(network: network, options: LPOptions(timeLimit: 3))
         let pgd = PGDAttack(steps: 40, restarts: 2)
         var falsified = 0
-        for i in 0..<4 {
+        for i in 0..<3 {
             let q = RobustnessQuery(network: network, center: Self.data.features[i], label: Self.data.labels![i], domainLower: Self.unit, domainUpper: Self.one)
             for eps in [0.05, 0.15] {
                 let v = milp.verify(q, epsilon: eps)
