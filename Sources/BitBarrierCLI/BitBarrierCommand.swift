@@ -25,7 +25,7 @@ struct BitBarrierCommand: ParsableCommand {
               3  internal error (a bug: please report it with the command line)
             """,
         version: BitBarrierVersion.string,
-        subcommands: [InspectCommand.self, EvalCommand.self, BoundsCommand.self, CertifyCommand.self, ReportCommand.self, GateCommand.self, AbsorbCommand.self, CompareCommand.self, VerifyCommand.self]
+        subcommands: [InspectCommand.self, EvalCommand.self, BoundsCommand.self, CertifyCommand.self, ReportCommand.self, GateCommand.self, AbsorbCommand.self, CompareCommand.self, StudyCommand.self, VerifyCommand.self]
     )
 }
 

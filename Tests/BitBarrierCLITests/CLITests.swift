@@ -261,3 +261,39 @@ enum SchemaValidator {
         #expect(bad.status == 2, "a property that does not fit the model is bad input")
     }
 }
+
+/// `study`: several variants on the same inputs, findings with their numbers, clear errors.
+@Suite struct StudyCLITests {
+    @Test func studyOfFp32AndInt8() throws {
+        let out = CLI.temp("study.json"), md = CLI.temp("study.md")
+        let r = try CLI.run(["study", "--variant", "fp32=Examples/digits-mlp/model.onnx", "--variant", "int8=Examples/digits-mlp-int8/model_qdq.onnx",
+                             "--data", "Examples/digits-mlp/test.csv", "--limit", "5", "--eps", "0.01", "--attack", "--max-radius", "0.2",
+                             "--tolerance", "0.01", "--jobs", "2", "--json", out, "--markdown", md])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try CLI.json(out)
+        #expect(doc["kind"] as? String == "study")
+        let variants = try #require(doc["variants"] as? [[String: Any]])
+        #expect(variants.count == 2)
+        for v in variants {
+            let samples = try #require((v["certification"] as? [String: Any])?["samples"] as? [[String: Any]])
+            #expect(samples.count == 5)
+            for s in samples {
+                let c = s["certified_radius"] as! Double
+                if let a = s["attack_radius"] as? Double { #expect(c <= a, "\(v["name"]!): certified \(c) above attack \(a)") }
+            }
+        }
+        #expect(variants[0]["barrier_radius"] == nil || variants[0]["barrier_radius"] is NSNull)
+        #expect((variants[1]["barrier_radius"] as? [Any])?.count == 5)
+        let findings = try #require(doc["findings"] as? [String])
+        #expect(findings.count == 2, "\(findings)")
+        #expect(try String(contentsOfFile: md, encoding: .utf8).contains("## Findings"))
+    }
+
+    @Test func badVariantsAreUsageErrors() throws {
+        for args in [["--variant", "nomodel"], ["--variant", "a=Examples/digits-mlp/model.onnx", "--pair", "a,b"],
+                     ["--variant", "a=Examples/missing.onnx"]] {
+            let r = try CLI.run(["study"] + args + ["--data", "Examples/digits-mlp/test.csv"])
+            #expect(r.status == 2 && !r.stderr.isEmpty, "\(args): status \(r.status)")
+        }
+    }
+}

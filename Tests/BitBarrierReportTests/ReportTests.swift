@@ -83,3 +83,43 @@ final class XMLCounter: NSObject, XMLParserDelegate {
         if name == "testsuite" { suiteFailures = attributes["failures"] }
     }
 }
+
+/// The study's findings say only what the numbers carry.
+@Suite struct StudyFindingsTests {
+    static func variant(_ name: String, radii: [Double], attacks: [Double], barrier: Double? = nil) -> StudyResults.Variant {
+        let samples = radii.indices.map { i in
+            CertificationResults.Sample(index: i, label: 0, predicted: 0, certifiedRadius: radii[i], attackRadius: attacks[i], verified: [:], timeS: 0)
+        }
+        let prov = CertificationResults.Provenance(model: "/nonexistent/\(name).onnx", data: "/nonexistent/d.csv", tool: "test", options: [:])
+        let c = CertificationResults(method: "crown", provenance: prov, samples: samples, radii: [], wallTimeS: 0, attack: true)
+        return StudyResults.Variant(name: name, certification: c, lipschitzLInf: nil, medianLipschitzRadius: nil,
+                                    barrierRadius: barrier.map { b in radii.map { _ in b } }, layers: nil)
+    }
+
+    @Test func equalVariantsAreNoDifference() {
+        let a = Self.variant("a", radii: [0.1, 0.2, 0.3], attacks: [0.2, 0.3, 0.4])
+        let b = Self.variant("b", radii: [0.1, 0.2, 0.3], attacks: [0.2, 0.3, 0.4])
+        let s = StudyResults(data: "d", method: "crown", absorbEps: 0.01, variants: [a, b], pairs: [("a", "b")])
+        #expect(s.findings.count == 1)
+        #expect(s.findings[0].contains("No measurable difference") && !s.findings[0].contains("less robust"))
+        #expect(s.pairs[0].same == 3 && s.pairs[0].gained == 0 && s.pairs[0].lost == 0)
+    }
+
+    @Test func lowerCertificatesWithOverlappingBracketsAreFlagged() {
+        let a = Self.variant("fp32", radii: [0.1, 0.2, 0.3], attacks: [0.3, 0.4, 0.5])
+        let b = Self.variant("int8", radii: [0.05, 0.1, 0.15], attacks: [0.3, 0.4, 0.5], barrier: 1e-7)
+        let s = StudyResults(data: "d", method: "crown", absorbEps: 0.01, variants: [a, b], pairs: [("fp32", "int8")])
+        #expect(s.findings[0].contains("less robust") && s.findings[0].contains("overlap"), "\(s.findings[0])")
+        #expect(s.findings[0].contains("0.1 vs 0.2"), "the sentence carries both medians: \(s.findings[0])")
+        // The int8 variant's barrier sentence: 1e-7 is far below its certified radius.
+        #expect(s.findings.count == 2 && s.findings[1].contains("not from rounding"), "\(s.findings)")
+        #expect(s.markdown().contains("| int8 | 1.000 |"))
+    }
+
+    @Test func disjointBracketsAreARealDifference() {
+        let a = Self.variant("fp32", radii: [0.3, 0.4, 0.5], attacks: [0.35, 0.45, 0.55])
+        let b = Self.variant("int8", radii: [0.05, 0.1, 0.15], attacks: [0.1, 0.2, 0.25])
+        let s = StudyResults(data: "d", method: "crown", absorbEps: 0.01, variants: [a, b], pairs: [("fp32", "int8")])
+        #expect(s.findings[0].contains("disjoint"), "\(s.findings[0])")
+    }
+}
