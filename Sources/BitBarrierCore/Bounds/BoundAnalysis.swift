@@ -110,18 +110,22 @@ public struct BoundAnalysis: Sendable {
     }
 
     /// Tightens the bounds of the given neurons of a node by backward substitution.
+    ///
+    /// Before a ReLU the upper bounds come first: a neuron proved inactive (u <= 0) has the
+    /// relaxation y = 0 whatever its lower bound, so its lower row is never computed (most
+    /// neurons IBP leaves unstable turn out inactive: about half the rows on mnist 256x6).
     func tighten(node i: Int, bounds b: Bounds, indices: [Int], box: Bounds, nodes: [Bounds]) -> Bounds {
         let n = b.count
-        var rows = LinearRows.identity(n, sign: 1, selecting: indices)
-        let negative = LinearRows.identity(n, sign: -1, selecting: indices)
-        rows.rows += negative.rows
-        rows.values += negative.values
-        let lows = lowerBounds(of: rows, at: i, box: box, nodes: nodes)
         var tightened = b
+        let highs = lowerBounds(of: LinearRows.identity(n, sign: -1, selecting: indices), at: i, box: box, nodes: nodes)
         for (k, j) in indices.enumerated() {
-            let (lo, hi) = (lows[k], -lows[indices.count + k])
-            tightened.lower[j] = intersectWithIBP ? max(b.lower[j], lo) : lo
-            tightened.upper[j] = intersectWithIBP ? min(b.upper[j], hi) : hi
+            tightened.upper[j] = intersectWithIBP ? min(b.upper[j], -highs[k]) : -highs[k]
+        }
+        let lowerNeeded = feedsReLU[i] ? indices.filter { tightened.upper[$0] > 0 } : indices
+        guard !lowerNeeded.isEmpty else { return tightened }
+        let lows = lowerBounds(of: LinearRows.identity(n, sign: 1, selecting: lowerNeeded), at: i, box: box, nodes: nodes)
+        for (k, j) in lowerNeeded.enumerated() {
+            tightened.lower[j] = intersectWithIBP ? max(b.lower[j], lows[k]) : lows[k]
         }
         return tightened
     }

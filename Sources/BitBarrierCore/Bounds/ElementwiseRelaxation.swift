@@ -20,37 +20,46 @@ public struct ElementwiseRelaxation: Sendable {
     /// Substitutes the relaxation into rows `a` (a lower bound of a . y is wanted): a
     /// nonnegative coefficient takes the lower line, a negative one the upper line.
     ///
-    /// The products a_j * slope_j are rounded (error <= u |product| + eta each, times |x_j| <=
-    /// m_j) and the constant sum_j a_j * intercept_j has the dot-product error; both are
+    /// Columns whose two lines are both y = x (a stable active ReLU) or both y = 0 (an inactive
+    /// one) are exact: the coefficient is kept or zeroed, no product, no error. On the other
+    /// columns the products a_j * slope_j are rounded (error <= u |product| + eta each, times
+    /// |x_j| <= m_j) and the constant sum_j a_j * intercept_j has the dot-product error; both are
     /// subtracted from the constant, which is then rounded down.
     public func backward(_ a: LinearRows, input x: Bounds) -> BackwardStep {
         let n = a.columns
         let m = x.magnitude
+        var zeroed: [Int] = [], general: [Int] = []
+        for j in 0..<n {
+            let intercepts = lowerIntercept[j] == 0 && upperIntercept[j] == 0
+            if intercepts && lowerSlope[j] == 1 && upperSlope[j] == 1 { continue }
+            if intercepts && lowerSlope[j] == 0 && upperSlope[j] == 0 { zeroed.append(j) } else { general.append(j) }
+        }
         var out = a.values
         var constant = [Double](repeating: 0, count: a.rows)
         let g = FloatError.gamma(n + 2)
         let u = FloatError.unitRoundoff
+        let eta = Double(2 * n + 4) * FloatError.eta
         lowerSlope.withUnsafeBufferPointer { ls in
         lowerIntercept.withUnsafeBufferPointer { li in
         upperSlope.withUnsafeBufferPointer { us in
         upperIntercept.withUnsafeBufferPointer { ui in
         out.withUnsafeMutableBufferPointer { ov in
             for r in 0..<a.rows {
-                let base = r * n
+                let row = ov.baseAddress! + r * n
+                for j in zeroed { row[j] = 0 }
                 var s = 0.0, mag = 0.0, productError = 0.0
-                for j in 0..<n {
-                    let aj = ov[base + j]
+                for j in general {
+                    let aj = row[j]
                     if aj == 0 { continue }
                     let positive = aj > 0
                     let p = aj * (positive ? ls[j] : us[j])
-                    ov[base + j] = p
+                    row[j] = p
                     productError += abs(p) * m[j]
                     let t = aj * (positive ? li[j] : ui[j])
                     s += t
                     mag += abs(t)
                 }
-                let err = ((u * productError + g * (mag + productError)) * (1 + 4 * u)).nextUp
-                    + Double(2 * n + 4) * FloatError.eta
+                let err = ((u * productError + g * (mag + productError)) * (1 + 4 * u)).nextUp + eta
                 constant[r] = (s - err).nextDown
             }
         }
