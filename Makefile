@@ -5,7 +5,7 @@ BIN = .build/release/bitbarrier
 EXAMPLE = Examples/digits-mlp
 APT_PACKAGES = libglpk-dev libopenblas-dev
 
-.PHONY: all setup build release demo samples test references benchmark vnncomp clean
+.PHONY: all setup build release demo samples examples test references benchmark vnncomp clean
 
 all: build
 
@@ -52,6 +52,27 @@ samples: release
 		--json Reports/samples/digits-cnn-int8-absorb.json > /dev/null
 	$(BIN) report Reports/samples/digits-fp32-vs-int8.json Reports/samples/digits-int8-absorb.json \
 		Reports/samples/digits-cnn-int8-absorb.json --out Reports/samples/digits-fp32-vs-int8
+
+# Issue 8's question on the bundled example families: FP32 vs int8 (post-training) vs
+# Lipschitz-regularised FP32 vs Lipschitz + quantization-aware int8, certified on the same inputs.
+# Regenerates Reports/examples/ (identical files on a rerun: --reproducible).
+EXAMPLE_EPS = 0.001,0.005,0.01,0.02
+STUDY = $(BIN) study --reproducible --attack --eps $(EXAMPLE_EPS) --absorb-eps 0.001 --max-radius 0.3 --tolerance 0.01 --jobs 2
+examples: release
+	@mkdir -p Reports/examples
+	for fam in mnist-mlp mnist-cnn; do d=Examples/$$fam; \
+		$(STUDY) --data $$d/test.csv --limit 50 \
+			--variant fp32=$$d/model_fp32.onnx --variant int8-ptq=$$d/model_int8_ptq_qdq.onnx \
+			--variant int8-ptq-qop=$$d/model_int8_ptq_qop.onnx \
+			--variant fp32-lip=$$d/model_fp32_lip.onnx --variant int8-qat-lip=$$d/model_int8_qat_lip_qdq.onnx \
+			--pair fp32,int8-ptq --pair fp32,fp32-lip --pair fp32-lip,int8-qat-lip --pair int8-ptq,int8-qat-lip --pair fp32,int8-qat-lip \
+			--json Reports/examples/$$fam.json --markdown Reports/examples/$$fam.md > /dev/null || exit 1; \
+	done
+	$(STUDY) --data Examples/digits-mlp/test.csv --limit 50 --variant fp32=Examples/digits-mlp/model.onnx \
+		--variant int8-ptq=Examples/digits-mlp-int8/model_qdq.onnx --variant int8-ptq-qop=Examples/digits-mlp-int8/model_qop.onnx \
+		--json Reports/examples/digits-mlp.json --markdown Reports/examples/digits-mlp.md > /dev/null
+	{ cat Examples/examples-summary-preamble.md; for f in mnist-mlp mnist-cnn digits-mlp; do echo; sed 's/^#/##/' Reports/examples/$$f.md; done; } > Reports/examples/SUMMARY.md
+	@echo "wrote Reports/examples/: SUMMARY.md and one .json/.md per family"
 
 test: setup
 	$(SWIFT) build --build-tests

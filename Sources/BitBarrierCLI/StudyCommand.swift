@@ -42,6 +42,8 @@ struct StudyCommand: ParsableCommand {
     @Option(name: .long, help: "Parallel workers (default: all cores).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: .long, help: "Write the study as JSON ('-' for stdout).") var json: String?
     @Option(name: .long, help: "Write the Markdown summary to this file.") var markdown: String?
+    @Flag(name: .long, help: "Leave out timings, date and machine, so reruns give identical files (for committed reports).")
+    var reproducible = false
 
     func parsedVariants() throws -> [(name: String, path: String)] {
         try variant.map { v in
@@ -96,8 +98,14 @@ struct StudyCommand: ParsableCommand {
             let samples = runner.run(progressLabel: spec.name)
             let provenance = CertificationResults.Provenance(model: spec.path, data: dataOptions.data, tool: "bitbarrier \(BitBarrierVersion.string)",
                                                              options: ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)"])
-            let certification = CertificationResults(method: method.rawValue, provenance: provenance, samples: samples, radii: radii,
+            var certification = CertificationResults(method: method.rawValue, provenance: provenance, samples: samples, radii: radii,
                                                      wallTimeS: Date().timeIntervalSince(t0), attack: attack)
+            if reproducible {
+                for k in certification.samples.indices { certification.samples[k].timeS = 0 }
+                certification.summary.wallTimeS = 0
+                certification.provenance.date = ""
+                certification.provenance.machine = ""
+            }
             let lipschitz = LipschitzBounds(network: net)
             let lipRadii = zip(dataset.features, labels).compactMap { x, y -> Double? in
                 argmax(net.evaluate(x)) == y ? lipschitz.certifiedRadius(center: x, label: y) : nil
