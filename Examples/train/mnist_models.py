@@ -446,7 +446,9 @@ rd = [f"# mnist-{FAM}: FP32, post-training int8, Lipschitz-regularised FP32 and 
       f"{torch_acc['model_fp32_lip']:.4f}; validation: plain {val_acc['model_fp32']:.4f}, Lipschitz "
       f"{val_acc['model_fp32_lip']:.4f}.", "",
       "Training time (CPU, 2 threads; excludes export and quantization): "
-      + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ".", "",
+      + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ". Wall-clock on a shared 2-core machine whose load "
+      "from other jobs varied during the runs: an epoch took about 2 s (CNN) or 3 s (MLP) when it was idle and up "
+      "to 30-60 s when it was not, so these times say little about the variants.", "",
       "| model | test accuracy (10,000, onnxruntime no-opt) | accuracy on test.csv (100) | no-opt vs default "
       "bit-identical rows | L-inf norm product of the weights | per-layer L-inf norms | size (bytes) |",
       "|---|---|---|---|---|---|---|"]
