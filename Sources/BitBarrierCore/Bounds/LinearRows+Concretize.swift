@@ -7,20 +7,43 @@ extension LinearRows {
         precondition(box.count == columns && constant.count == rows, "LinearRows.minimum: size mismatch")
         let g = FloatError.gamma(columns + 2)
         var result = [Double](repeating: 0, count: rows)
+        let n = columns
+        // The lanes multiply zero coefficients too: only with finite bounds (0 * inf is NaN).
+        let lanes = box.lower.allSatisfy(\.isFinite) && box.upper.allSatisfy(\.isFinite) ? n : 0
         values.withUnsafeBufferPointer { a in
+        box.lower.withUnsafeBufferPointer { lo in
+        box.upper.withUnsafeBufferPointer { hi in
             for r in 0..<rows {
-                var s = constant[r], mag = abs(constant[r])
-                let base = r * columns
-                for j in 0..<columns {
-                    let aj = a[base + j]
-                    if aj == 0 { continue }
-                    let t = aj >= 0 ? aj * box.lower[j] : aj * box.upper[j]
-                    s += t
-                    mag += abs(t)
+                // t_j = a_j l_j or a_j u_j by sign (the other product is an exact 0), four lanes
+                // at a time; the bound below holds for any summation order.
+                let row = a.baseAddress! + r * n
+                var s4 = SIMD4<Double>(repeating: 0), m4 = SIMD4<Double>(repeating: 0)
+                let zero = SIMD4<Double>(repeating: 0)
+                var j = 0
+                while j + 4 <= lanes {
+                    let av = SIMD4<Double>(row[j], row[j + 1], row[j + 2], row[j + 3])
+                    let t = av.replacing(with: zero, where: av .< zero) * SIMD4<Double>(lo[j], lo[j + 1], lo[j + 2], lo[j + 3])
+                        + av.replacing(with: zero, where: av .> zero) * SIMD4<Double>(hi[j], hi[j + 1], hi[j + 2], hi[j + 3])
+                    s4 += t
+                    m4 += SIMD4<Double>(abs(t[0]), abs(t[1]), abs(t[2]), abs(t[3]))
+                    j += 4
+                }
+                var s = constant[r] + ((s4[0] + s4[1]) + (s4[2] + s4[3]))
+                var mag = abs(constant[r]) + ((m4[0] + m4[1]) + (m4[2] + m4[3]))
+                while j < n {
+                    let aj = row[j]
+                    if aj != 0 {
+                        let t = aj >= 0 ? aj * lo[j] : aj * hi[j]
+                        s += t
+                        mag += abs(t)
+                    }
+                    j += 1
                 }
                 let err = (g * mag * (1 + 4 * FloatError.unitRoundoff)).nextUp + Double(columns + 2) * FloatError.eta
                 result[r] = (s - err).nextDown
             }
+        }
+        }
         }
         return result
     }

@@ -127,17 +127,15 @@ public struct AffineMap: Sendable {
         let f = errorFactor
         var constant = [Double](repeating: 0, count: a.rows)
         a.values.withUnsafeBufferPointer { av in
+        bias.withUnsafeBufferPointer { bv in
+        v.withUnsafeBufferPointer { vv in
             for r in 0..<a.rows {
-                var s = 0.0, mag = 0.0
-                let base = r * outputs
-                for k in 0..<outputs {
-                    let ak = av[base + k]
-                    s += ak * bias[k]
-                    mag += abs(ak) * v[k]
-                }
+                let (s, mag) = FloatError.dotAndMagnitude(av.baseAddress! + r * outputs, bv.baseAddress!, vv.baseAddress!, count: outputs)
                 let err = (f * mag).nextUp + Double(outputs + inputs + 4) * FloatError.eta
                 constant[r] = (s - err).nextDown
             }
+        }
+        }
         }
         let next: [Double]
         switch storage {

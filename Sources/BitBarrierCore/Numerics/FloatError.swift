@@ -57,4 +57,23 @@ public enum FloatError {
     @inlinable public static func mulDown(_ a: Double, _ b: Double) -> Double { (a * b).nextDown }
     /// Product rounded up: an upper bound of a * b.
     @inlinable public static func mulUp(_ a: Double, _ b: Double) -> Double { (a * b).nextUp }
+
+    /// (sum_k a_k b_k, sum_k |a_k| c_k) in round-to-nearest, four lanes at a time. The order of
+    /// summation differs from a plain loop; every error bound used with these sums (gamma_n
+    /// times the sum of magnitudes) holds for any order.
+    @inline(__always)
+    public static func dotAndMagnitude(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>, count n: Int) -> (Double, Double) {
+        var s4 = SIMD4<Double>(repeating: 0), m4 = SIMD4<Double>(repeating: 0)
+        var k = 0
+        while k + 4 <= n {
+            let av = SIMD4<Double>(a[k], a[k + 1], a[k + 2], a[k + 3])
+            s4 += av * SIMD4<Double>(b[k], b[k + 1], b[k + 2], b[k + 3])
+            let absA = SIMD4<Double>(Swift.abs(av[0]), Swift.abs(av[1]), Swift.abs(av[2]), Swift.abs(av[3]))
+            m4 += absA * SIMD4<Double>(c[k], c[k + 1], c[k + 2], c[k + 3])
+            k += 4
+        }
+        var s = (s4[0] + s4[1]) + (s4[2] + s4[3]), m = (m4[0] + m4[1]) + (m4[2] + m4[3])
+        while k < n { s += a[k] * b[k]; m += Swift.abs(a[k]) * c[k]; k += 1 }
+        return (s, m)
+    }
 }
