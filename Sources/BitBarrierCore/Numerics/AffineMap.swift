@@ -143,11 +143,14 @@ public struct AffineMap: Sendable {
             if let units = a.unitRows() {
                 // Rows +/- e_k (the first step when bounding a layer's neurons): a W is a
                 // signed gather of rows of W, exact, no product needed.
-                var out = [Double](repeating: 0, count: a.rows * inputs)
-                for (r, (k, sign)) in units.enumerated() {
-                    for j in 0..<inputs { out[r * inputs + j] = sign * w[k * inputs + j] }
+                next = [Double](unsafeUninitializedCapacity: a.rows * inputs) { out, count in
+                    w.withUnsafeBufferPointer { wv in
+                        for (r, (k, sign)) in units.enumerated() {
+                            for j in 0..<inputs { out[r * inputs + j] = sign * wv[k * inputs + j] }
+                        }
+                    }
+                    count = a.rows * inputs
                 }
-                next = out
             } else {
                 next = Self.multiplySkippingZeroColumns(a, w, inputs: inputs)
             }
