@@ -9,6 +9,31 @@ import Testing
 /// quantized values are integers: no tolerance), certified radii are never beaten by an attack,
 /// and a barrier radius really freezes the output.
 @Suite struct QuantizedCertifyTests {
+    /// A float32 point of the box, rounded inward: a random corner when `corner`, else uniform.
+    static func point(in box: Bounds, _ rng: inout SplitMix64, corner: Bool) -> [Float] {
+        (0..<box.count).map { j -> Float in
+            let t = corner ? (rng.unit() < 0.5 ? 0 : 1) : rng.unit()
+            var v = Float(box.lower[j] + t * (box.upper[j] - box.lower[j]))
+            if Double(v) < box.lower[j] { v = v.nextUp }
+            if Double(v) > box.upper[j] { v = v.nextDown }
+            return v
+        }
+    }
+
+    /// The first runtime value of `x` outside its node's IBP or CROWN bounds, described (no
+    /// tolerance: quantized values are integers); nil when every value is inside.
+    static func escape(_ network: Network, _ x: [Float], ibp: [Bounds], crown: [Bounds]) -> String? {
+        for (k, v) in network.evaluateAll(x).enumerated() {
+            for j in v.indices {
+                let y = Double(v[j])
+                if !(ibp[k].lower[j] <= y && y <= ibp[k].upper[j] && crown[k].lower[j] <= y && y <= crown[k].upper[j]) {
+                    return "node \(k) (\(network.nodes[k].opType)) neuron \(j): \(y) outside IBP [\(ibp[k].lower[j]), \(ibp[k].upper[j])] or CROWN [\(crown[k].lower[j]), \(crown[k].upper[j])]"
+                }
+            }
+        }
+        return nil
+    }
+
     static let dir = Shared.root.appendingPathComponent("Examples/digits-mlp-int8")
     static let network = try! ModelLoader.load(path: dir.appendingPathComponent("model_qdq.onnx").path)
     static let data = try! Dataset.loadCSV(path: dir.appendingPathComponent("test.csv").path)
@@ -114,22 +139,8 @@ import Testing
                 let box = Bounds(center: centre, epsilon: eps, clipLower: zero, clipUpper: one)
                 let ibp = analysis.intervalBounds(box), crown = analysis.layerBounds(box, intermediate: .crown)
                 for s in 0..<300 {
-                    let x = (0..<n).map { j -> Float in
-                        let t = s % 3 == 0 ? (rng.unit() < 0.5 ? 0 : 1) : rng.unit()
-                        var v = Float(box.lower[j] + t * (box.upper[j] - box.lower[j]))
-                        if Double(v) < box.lower[j] { v = v.nextUp }
-                        if Double(v) > box.upper[j] { v = v.nextDown }
-                        return v
-                    }
-                    for (k, v) in network.evaluateAll(x).enumerated() {
-                        for j in v.indices {
-                            let y = Double(v[j])
-                            guard ibp[k].lower[j] <= y && y <= ibp[k].upper[j] && crown[k].lower[j] <= y && y <= crown[k].upper[j] else {
-                                Issue.record("\(file) eps \(eps) node \(k) (\(network.nodes[k].opType)) neuron \(j): \(y) outside IBP [\(ibp[k].lower[j]), \(ibp[k].upper[j])] or CROWN [\(crown[k].lower[j]), \(crown[k].upper[j])]")
-                                return
-                            }
-                        }
-                    }
+                    let x = Self.point(in: box, &rng, corner: s % 3 == 0)
+                    if let e = Self.escape(network, x, ibp: ibp, crown: crown) { Issue.record("\(file) eps \(eps): \(e)"); return }
                 }
             }
         }
@@ -158,22 +169,8 @@ import Testing
             let box = trial == 59 ? Bounds(point: [Float](repeating: 0, count: k)) : Bounds(center: centre, epsilon: eps)
             let ibp = analysis.intervalBounds(box), crown = analysis.layerBounds(box, intermediate: .crown)
             for s in 0..<200 {
-                let x = (0..<k).map { j -> Float in
-                    let t = s % 2 == 0 ? (rng.unit() < 0.5 ? 0 : 1) : rng.unit()
-                    var v = Float(box.lower[j] + t * (box.upper[j] - box.lower[j]))
-                    if Double(v) < box.lower[j] { v = v.nextUp }
-                    if Double(v) > box.upper[j] { v = v.nextDown }
-                    return v
-                }
-                for (node, v) in network.evaluateAll(x).enumerated() {
-                    for j in v.indices {
-                        let y = Double(v[j])
-                        guard ibp[node].lower[j] <= y && y <= ibp[node].upper[j] && crown[node].lower[j] <= y && y <= crown[node].upper[j] else {
-                            Issue.record("trial \(trial) node \(node) neuron \(j): \(y) outside IBP [\(ibp[node].lower[j]), \(ibp[node].upper[j])] or CROWN [\(crown[node].lower[j]), \(crown[node].upper[j])]")
-                            return
-                        }
-                    }
-                }
+                let x = Self.point(in: box, &rng, corner: s % 2 == 0)
+                if let e = Self.escape(network, x, ibp: ibp, crown: crown) { Issue.record("trial \(trial): \(e)"); return }
             }
         }
     }

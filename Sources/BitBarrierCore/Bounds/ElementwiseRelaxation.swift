@@ -17,6 +17,29 @@ public struct ElementwiseRelaxation: Sendable {
         upperIntercept = lowerSlope
     }
 
+    /// The relaxation of y = clamp(round_half_even(T), qmin, qmax) on each T in [t.lower, t.upper],
+    /// where the runtime's T is within `band` of the real affine value the lines are written in
+    /// (QLinearAdd, QLinearAveragePool): one bin or possible saturation gives the constant bounds
+    /// [Q(lo), Q(hi)]; otherwise T - 1/2 - band <= y <= T + 1/2 + band. Proofs/Quantize.md.
+    public static func rounding(_ t: Bounds, band e: [Double], qmin: Float, qmax: Float) -> ElementwiseRelaxation {
+        func bin(_ v: Double) -> Double { min(max(v.rounded(.toNearestOrEven), Double(qmin)), Double(qmax)) }
+        var r = ElementwiseRelaxation(count: t.count)
+        for i in 0..<t.count {
+            let (qa, qb) = (bin(t.lower[i]), bin(t.upper[i]))
+            let unsaturated = t.lower[i].rounded(.toNearestOrEven) >= Double(qmin) && t.upper[i].rounded(.toNearestOrEven) <= Double(qmax)
+            if qa == qb || !unsaturated {
+                r.lowerIntercept[i] = qa
+                r.upperIntercept[i] = qb
+            } else {
+                r.lowerSlope[i] = 1
+                r.upperSlope[i] = 1
+                r.lowerIntercept[i] = (-0.5 - e[i]).nextDown
+                r.upperIntercept[i] = (0.5 + e[i]).nextUp
+            }
+        }
+        return r
+    }
+
     /// Substitutes the relaxation into rows `a` (a lower bound of a . y is wanted): a
     /// nonnegative coefficient takes the lower line, a negative one the upper line.
     ///

@@ -86,20 +86,7 @@ public struct QLinearAdd: Layer {
     public func backward(_ rows: LinearRows, inputs: [Bounds]) -> BackwardStep {
         let (real, t) = preRounding(inputs[0], inputs[1])
         let e = band(inputs[0], inputs[1])
-        var r = ElementwiseRelaxation(count: count)
-        for i in 0..<count {
-            let (qa, qb) = (bin(t.lower[i]), bin(t.upper[i]))
-            let unsaturated = t.lower[i].rounded(.toNearestOrEven) >= Double(qmin) && t.upper[i].rounded(.toNearestOrEven) <= Double(qmax)
-            if qa == qb || !unsaturated {
-                r.lowerIntercept[i] = qa
-                r.upperIntercept[i] = qb
-            } else {
-                r.lowerSlope[i] = 1
-                r.upperSlope[i] = 1
-                r.lowerIntercept[i] = (-0.5 - e[i]).nextDown
-                r.upperIntercept[i] = (0.5 + e[i]).nextUp
-            }
-        }
+        let r = ElementwiseRelaxation.rounding(t, band: e, qmin: qmin, qmax: qmax)
         let outer = r.backward(rows, input: real)
         let onA = mapA.backward(outer.inputs[0]!, input: inputs[0])
         let onB = mapB.backward(outer.inputs[0]!, input: inputs[1])

@@ -123,20 +123,7 @@ public struct QLinearAveragePool: Layer {
         let real = map.propagate(x)
         let t = preRounding(x)
         let e = runtimeBand(x)
-        var r = ElementwiseRelaxation(count: t.count)
-        for o in 0..<t.count {
-            let (qa, qb) = (bin(t.lower[o]), bin(t.upper[o]))
-            let unsaturated = t.lower[o].rounded(.toNearestOrEven) >= Double(qmin) && t.upper[o].rounded(.toNearestOrEven) <= Double(qmax)
-            if qa == qb || !unsaturated {
-                r.lowerIntercept[o] = qa
-                r.upperIntercept[o] = qb
-            } else {
-                r.lowerSlope[o] = 1
-                r.upperSlope[o] = 1
-                r.lowerIntercept[o] = (-0.5 - e[o]).nextDown
-                r.upperIntercept[o] = (0.5 + e[o]).nextUp
-            }
-        }
+        let r = ElementwiseRelaxation.rounding(t, band: e, qmin: qmin, qmax: qmax)
         // y >= relaxation(T) over T's bounds, then T = map(x) substituted.
         let outer = r.backward(a, input: real)
         let inner = map.backward(outer.inputs[0]!, input: x)
