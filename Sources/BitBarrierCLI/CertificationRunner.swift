@@ -19,6 +19,16 @@ struct CertificationRunner {
     let radii: [Double]
     let jobs: Int
 
+    /// Runs the certification and records it with its provenance (the model and data files,
+    /// hashed, and the options that shaped the run).
+    func results(model: String, data: String, options: [String: String], progressLabel: String) -> CertificationResults {
+        let started = Date()
+        let samples = run(progressLabel: progressLabel)
+        let provenance = CertificationResults.Provenance(model: model, data: data, tool: "bitbarrier \(BitBarrierVersion.string)", options: options)
+        return CertificationResults(method: method.rawValue, provenance: provenance, samples: samples, radii: radii,
+                                    wallTimeS: Date().timeIntervalSince(started), attack: attack)
+    }
+
     func run(progressLabel: String) -> [CertificationResults.Sample] {
         let certifier = Certifier(network: network, method: method.certification(lpOptions))
         let milp = method == .milp ? MILPVerifier(network: network, options: lpOptions) : nil

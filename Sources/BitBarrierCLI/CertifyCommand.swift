@@ -79,8 +79,6 @@ struct CertifyCommand: ParsableCommand {
             network: network, features: dataset.features, labels: labels, domain: domain,
             method: method, lpOptions: lpOptions.options, maxRadius: maxRadius, tolerance: tolerance,
             attack: attack, radii: radii, jobs: jobs)
-        let started = Date()
-        let samples = runner.run(progressLabel: "certify")
         var options = ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)", "domain": domainOptions.domain]
         if let s = dataOptions.pixelScale { options["pixel_scale"] = "\(s)" }
         if let l = dataOptions.limit { options["limit"] = "\(l)" }
@@ -88,11 +86,7 @@ struct CertifyCommand: ParsableCommand {
             options["lp_max_neurons"] = "\(lpOptions.lpMaxNeurons)"
             options["lp_time_limit"] = "\(lpOptions.lpTimeLimit)"
         }
-        let provenance = CertificationResults.Provenance(
-            model: model.model, data: dataOptions.data, tool: "bitbarrier \(BitBarrierVersion.string)", options: options)
-        let report = CertificationResults(
-            method: method.rawValue, provenance: provenance, samples: samples, radii: radii,
-            wallTimeS: Date().timeIntervalSince(started), attack: attack)
+        let report = runner.results(model: model.model, data: dataOptions.data, options: options, progressLabel: "certify")
         let gate = try gateOptions.criteria()
         if let json { try Console.writeJSON(report, to: json) }
         if let junit {

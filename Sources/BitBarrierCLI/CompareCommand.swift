@@ -81,20 +81,16 @@ struct CompareCommand: ParsableCommand {
         let domain = try domainOptions.limits(for: dataset)
         let radii = try eps.map { try parseEpsilons($0, option: "--eps") } ?? []
         func certify(_ net: Network, _ path: String, _ label: String) -> CertificationResults {
-            let t0 = Date()
-            let runner = CertificationRunner(network: net, features: dataset.features, labels: labels, domain: domain, method: method,
-                                             lpOptions: lpOptions.options, maxRadius: maxRadius, tolerance: tolerance,
-                                             attack: attack, radii: radii, jobs: jobs)
-            let samples = runner.run(progressLabel: label)
-            let provenance = CertificationResults.Provenance(model: path, data: dataOptions.data, tool: "bitbarrier \(BitBarrierVersion.string)",
-                                                             options: ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)"])
-            return CertificationResults(method: method.rawValue, provenance: provenance, samples: samples, radii: radii,
-                                        wallTimeS: Date().timeIntervalSince(t0), attack: attack)
+            CertificationRunner(network: net, features: dataset.features, labels: labels, domain: domain, method: method,
+                                lpOptions: lpOptions.options, maxRadius: maxRadius, tolerance: tolerance,
+                                attack: attack, radii: radii, jobs: jobs)
+                .results(model: path, data: dataOptions.data,
+                         options: ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)"], progressLabel: label)
         }
         let ra = certify(a, fp32, "fp32"), rb = certify(b, int8, "int8")
         let absorption = AbsorptionAnalysis(network: b)
         let barrier: [Double?] = dataset.features.map { x in
-            absorption.absorbedRadii(x, domainLower: domain?.lower, domainUpper: domain?.upper)?.min().flatMap { $0.isFinite ? $0 : nil }
+            absorption.barrierRadius(x, domainLower: domain?.lower, domainUpper: domain?.upper)
         }
         let pairs = zip(ra.samples, rb.samples)
         let gained = pairs.filter { $1.certifiedRadius > $0.certifiedRadius }.count

@@ -91,15 +91,11 @@ struct StudyCommand: ParsableCommand {
         let radii = try eps.map { try parseEpsilons($0, option: "--eps") } ?? []
         var variants: [StudyResults.Variant] = []
         for (spec, net) in zip(specs, networks) {
-            let t0 = Date()
-            let runner = CertificationRunner(network: net, features: dataset.features, labels: labels, domain: domain, method: method,
-                                             lpOptions: lpOptions.options, maxRadius: maxRadius, tolerance: tolerance,
-                                             attack: attack, radii: radii, jobs: jobs)
-            let samples = runner.run(progressLabel: spec.name)
-            let provenance = CertificationResults.Provenance(model: spec.path, data: dataOptions.data, tool: "bitbarrier \(BitBarrierVersion.string)",
-                                                             options: ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)"])
-            var certification = CertificationResults(method: method.rawValue, provenance: provenance, samples: samples, radii: radii,
-                                                     wallTimeS: Date().timeIntervalSince(t0), attack: attack)
+            var certification = CertificationRunner(
+                network: net, features: dataset.features, labels: labels, domain: domain, method: method,
+                lpOptions: lpOptions.options, maxRadius: maxRadius, tolerance: tolerance, attack: attack, radii: radii, jobs: jobs)
+                .results(model: spec.path, data: dataOptions.data,
+                         options: ["max_radius": "\(maxRadius)", "tolerance": "\(tolerance)", "attack": "\(attack)"], progressLabel: spec.name)
             if reproducible {
                 for k in certification.samples.indices { certification.samples[k].timeS = 0 }
                 certification.summary.wallTimeS = 0
@@ -114,7 +110,7 @@ struct StudyCommand: ParsableCommand {
             var barrier: [Double?]? = nil, layers: [StudyResults.LayerWidth]? = nil
             if absorption.inputQuantizer != nil {
                 barrier = dataset.features.map { x in
-                    absorption.absorbedRadii(x, domainLower: domain?.lower, domainUpper: domain?.upper)?.min().flatMap { $0.isFinite ? $0 : nil }
+                    absorption.barrierRadius(x, domainLower: domain?.lower, domainUpper: domain?.upper)
                 }
                 let perInput = dataset.features.map { x in
                     absorption.layers(Bounds(center: x, epsilon: absorbEps, clipLower: domain?.lower, clipUpper: domain?.upper),

@@ -50,6 +50,13 @@ public struct AbsorptionAnalysis: Sendable {
         }
     }
 
+    /// The barrier radius of an input: the smallest absorbed radius over its coordinates (below
+    /// it the input quantizer maps the whole ball to one quantized input); nil when the model has
+    /// no input quantizer or no other bin is reachable.
+    public func barrierRadius(_ x: [Float], domainLower: [Double]?, domainUpper: [Double]?) -> Double? {
+        absorbedRadii(x, domainLower: domainLower, domainUpper: domainUpper)?.min().flatMap { $0.isFinite ? $0 : nil }
+    }
+
     /// Per quantized layer at a radius: neurons fixed to one bin, neurons that widen, and the mean
     /// width in bins (bounds by CROWN, sound).
     public struct LayerAbsorption: Sendable, Codable {

@@ -32,18 +32,12 @@ extension ONNXImporter {
         guard a.shape.dropLast().reduce(1, *) == 1, a.shape.last == k else {
             throw error(node, "input of shape \(a.shape) does not match B of shape \(b.shape): expected a single row of \(k)")
         }
-        func perColumn(_ t: ConstantTensor?, default d: Double) throws -> [Double] {
-            guard let t, t.count > 0 else { return [Double](repeating: d, count: n) }
-            if t.count == 1 { return [Double](repeating: t.values[0], count: n) }
-            guard t.count == n else { throw error(node, "per-column parameter has \(t.count) values for \(n) columns") }
-            return t.values
-        }
         let za = aZero?.values.first ?? 0
         guard aScale.count == 1, (aZero?.count ?? 1) == 1, yScale.count == 1, (yZero?.count ?? 1) == 1 else {
             throw error(node, "per-axis a or y quantization parameters are not supported")
         }
-        let zb = try perColumn(bZero, default: 0), sb = try perColumn(bScale, default: 1)
-        let bias = try perColumn(c, default: 0)
+        let zb = try perChannel(bZero, n, "b_zero_point", default: 0, node), sb = try perChannel(bScale, n, "b_scale", default: 1, node)
+        let bias = try perChannel(c, n, "C", default: 0, node)
         var weights = [Double](repeating: 0, count: n * k)
         var folded = bias
         for col in 0..<n {
@@ -55,9 +49,7 @@ extension ONNXImporter {
             }
             folded[col] -= za * rowSum
         }
-        let yType = Onnx_TensorProto.DataType(rawValue: yZero?.dataType ?? 2) ?? .uint8
-        let (qmin, qmax): (Float, Float) = yType == .int8 ? (-128, 127) : (0, 255)
-        guard yType == .int8 || yType == .uint8 else { throw error(node, "output type \(yType) is not supported") }
+        let (qmin, qmax) = try quantizedRange(yZero, node)
         let multipliers = sb.map { Float(aScale.values[0]) * Float($0) / Float(yScale.values[0]) }
         let shape = Array(a.shape.dropLast()) + [n]
         nodes.append(Node(name: nodeName(node) + "/accumulate", opType: node.opType, layer: Dense(outputs: n, inputs: k, exactWeights: weights, bias: folded),
@@ -70,7 +62,17 @@ extension ONNXImporter {
 }
 
 extension ONNXImporter {
-    /// The element range of a quantized type given by a zero point's ONNX data type.
+    /// A per-output-channel parameter of an integer kernel as n values: absent -> the default, a
+    /// scalar -> repeated, else exactly n values.
+    func perChannel(_ t: ConstantTensor?, _ n: Int, _ what: String, default d: Double, _ node: Onnx_NodeProto) throws -> [Double] {
+        guard let t, t.count > 0 else { return [Double](repeating: d, count: n) }
+        if t.count == 1 { return [Double](repeating: t.values[0], count: n) }
+        guard t.count == n else { throw error(node, "\(what) has \(t.count) values for \(n) output channels") }
+        return t.values
+    }
+
+    /// The element range of a quantized type given by a zero point's ONNX data type (uint8 when
+    /// the zero point is absent, as ONNX specifies).
     func quantizedRange(_ zeroPoint: ConstantTensor?, _ node: Onnx_NodeProto) throws -> (Float, Float) {
         switch Onnx_TensorProto.DataType(rawValue: zeroPoint?.dataType ?? 2) ?? .uint8 {
         case .int8: return (-128, 127)
@@ -106,14 +108,8 @@ extension ONNXImporter {
             throw error(node, "weight of shape \(w.shape) with group \(group) does not match \(chw[0]) input channels")
         }
         let m = w.shape[0], perFilter = w.count / max(m, 1)
-        func perChannel(_ t: ConstantTensor?, _ what: String, default d: Double) throws -> [Double] {
-            guard let t, t.count > 0 else { return [Double](repeating: d, count: m) }
-            if t.count == 1 { return [Double](repeating: t.values[0], count: m) }
-            guard t.count == m else { throw error(node, "\(what) has \(t.count) values for \(m) output channels") }
-            return t.values
-        }
-        let zw = try perChannel(wZero, "w_zero_point", default: 0), sw = try perChannel(wScale, "w_scale", default: 1)
-        let bias = try perChannel(b, "B", default: 0)
+        let zw = try perChannel(wZero, m, "w_zero_point", default: 0, node), sw = try perChannel(wScale, m, "w_scale", default: 1, node)
+        let bias = try perChannel(b, m, "B", default: 0, node)
         let weights = w.values.indices.map { w.values[$0] - zw[$0 / perFilter] }
         let win = try window(node, kernel: ints(node, "kernel_shape") ?? [w.shape[2], w.shape[3]], input: chw)
         let (qmin, qmax) = try quantizedRange(yZero, node)

@@ -31,14 +31,8 @@ extension ONNXImporter {
         }
         let s = try expand(scale, default: 1)
         let z = try expand(zp, default: 0)
-        let elementType = Onnx_TensorProto.DataType(rawValue: zp?.dataType ?? 2) ?? .uint8
         if node.opType == "QuantizeLinear" {
-            let (qmin, qmax): (Float, Float)
-            switch elementType {
-            case .int8: (qmin, qmax) = (-128, 127)
-            case .uint8: (qmin, qmax) = (0, 255)
-            default: throw error(node, "zero point type \(elementType) is not supported (int8 or uint8)")
-            }
+            let (qmin, qmax) = try quantizedRange(zp, node)
             guard case .computed(let x) = input else { throw error(node, "QuantizeLinear of a constant is not supported") }
             let layer = try build(node) { try QuantizeLinear(scale: s.map { Float($0) }, zeroPoint: z.map { Float($0) }, qmin: qmin, qmax: qmax) }
             try emit(node, layer: layer, inputs: [x.ref], shape: x.shape)

@@ -17,12 +17,17 @@ public struct ElementwiseRelaxation: Sendable {
         upperIntercept = lowerSlope
     }
 
+    /// clamp(round_half_even(t), qmin, qmax): the bin a real pre-rounding value t lands in.
+    public static func roundingBin(_ t: Double, qmin: Float, qmax: Float) -> Double {
+        min(max(t.rounded(.toNearestOrEven), Double(qmin)), Double(qmax))
+    }
+
     /// The relaxation of y = clamp(round_half_even(T), qmin, qmax) on each T in [t.lower, t.upper],
     /// where the runtime's T is within `band` of the real affine value the lines are written in
     /// (QLinearAdd, QLinearAveragePool): one bin or possible saturation gives the constant bounds
     /// [Q(lo), Q(hi)]; otherwise T - 1/2 - band <= y <= T + 1/2 + band. Proofs/Quantize.md.
     public static func rounding(_ t: Bounds, band e: [Double], qmin: Float, qmax: Float) -> ElementwiseRelaxation {
-        func bin(_ v: Double) -> Double { min(max(v.rounded(.toNearestOrEven), Double(qmin)), Double(qmax)) }
+        func bin(_ v: Double) -> Double { roundingBin(v, qmin: qmin, qmax: qmax) }
         var r = ElementwiseRelaxation(count: t.count)
         for i in 0..<t.count {
             let (qa, qb) = (bin(t.lower[i]), bin(t.upper[i]))

@@ -62,8 +62,8 @@ public struct QLinearAdd: Layer {
         }
     }
 
-    /// Sound bounds of T (real) and of the runtime's t.
-    func preRounding(_ a: Bounds, _ b: Bounds) -> (real: Bounds, runtime: Bounds) {
+    /// Sound bounds of T (real), the band E and the runtime's t (T widened by E).
+    func preRounding(_ a: Bounds, _ b: Bounds) -> (real: Bounds, band: [Double], runtime: Bounds) {
         let pa = mapA.propagate(a), pb = mapB.propagate(b)
         let e = band(a, b)
         var real = pa, runtime = pa
@@ -73,19 +73,17 @@ public struct QLinearAdd: Layer {
             runtime.lower[i] = (real.lower[i] - e[i]).nextDown
             runtime.upper[i] = (real.upper[i] + e[i]).nextUp
         }
-        return (real, runtime)
+        return (real, e, runtime)
     }
-
-    func bin(_ t: Double) -> Double { min(max(t.rounded(.toNearestOrEven), Double(qmin)), Double(qmax)) }
 
     public func propagate(_ inputs: [Bounds]) -> Bounds {
         let t = preRounding(inputs[0], inputs[1]).runtime
-        return Bounds(lower: t.lower.map(bin), upper: t.upper.map(bin))
+        return Bounds(lower: t.lower.map { ElementwiseRelaxation.roundingBin($0, qmin: qmin, qmax: qmax) },
+                      upper: t.upper.map { ElementwiseRelaxation.roundingBin($0, qmin: qmin, qmax: qmax) })
     }
 
     public func backward(_ rows: LinearRows, inputs: [Bounds]) -> BackwardStep {
-        let (real, t) = preRounding(inputs[0], inputs[1])
-        let e = band(inputs[0], inputs[1])
+        let (real, e, t) = preRounding(inputs[0], inputs[1])
         let r = ElementwiseRelaxation.rounding(t, band: e, qmin: qmin, qmax: qmax)
         let outer = r.backward(rows, input: real)
         let onA = mapA.backward(outer.inputs[0]!, input: inputs[0])

@@ -100,29 +100,27 @@ public struct QLinearAveragePool: Layer {
         }
     }
 
-    func bin(_ t: Double) -> Double { min(max(t.rounded(.toNearestOrEven), Double(qmin)), Double(qmax)) }
-
-    /// Sound bounds of the runtime's t, before rounding.
-    func preRounding(_ x: Bounds) -> Bounds {
-        var t = map.propagate(x)
+    /// Sound bounds of T (real), the band E and the runtime's t (T widened by E), before rounding.
+    func preRounding(_ x: Bounds) -> (real: Bounds, band: [Double], runtime: Bounds) {
+        let real = map.propagate(x)
         let e = runtimeBand(x)
+        var t = real
         for o in e.indices {
             t.lower[o] = (t.lower[o] - e[o]).nextDown
             t.upper[o] = (t.upper[o] + e[o]).nextUp
         }
-        return t
+        return (real, e, t)
     }
 
     public func propagate(_ inputs: [Bounds]) -> Bounds {
-        let t = preRounding(inputs[0])
-        return Bounds(lower: t.lower.map(bin), upper: t.upper.map(bin))
+        let t = preRounding(inputs[0]).runtime
+        return Bounds(lower: t.lower.map { ElementwiseRelaxation.roundingBin($0, qmin: qmin, qmax: qmax) },
+                      upper: t.upper.map { ElementwiseRelaxation.roundingBin($0, qmin: qmin, qmax: qmax) })
     }
 
     public func backward(_ a: LinearRows, inputs: [Bounds]) -> BackwardStep {
         let x = inputs[0]
-        let real = map.propagate(x)
-        let t = preRounding(x)
-        let e = runtimeBand(x)
+        let (real, e, t) = preRounding(x)
         let r = ElementwiseRelaxation.rounding(t, band: e, qmin: qmin, qmax: qmax)
         // y >= relaxation(T) over T's bounds, then T = map(x) substituted.
         let outer = r.backward(a, input: real)
