@@ -50,7 +50,7 @@ public struct BranchAndBound: Sendable {
         self.localSteps = localSteps
     }
 
-    struct Item: Sendable {
+    struct Item: BranchItem {
         var caseIndex: Int
         var lower: [Double]
         var upper: [Double]
@@ -70,25 +70,11 @@ public struct BranchAndBound: Sendable {
             Item(caseIndex: ci, lower: spec.cases[ci].lower, upper: spec.cases[ci].upper,
                  open: [Bool](repeating: true, count: spec.cases[ci].outputDisjuncts.count), depth: 0)
         }
-        let work = WorkList(items)
-        DispatchQueue.concurrentPerform(iterations: max(1, workers)) { _ in
-            while let item = work.take() {
-                if ContinuousClock.now >= deadline { work.finish(.timeout); break }
-                switch process(item) {
-                case .closed: work.complete(children: [])
-                case .split(let a, let b): work.complete(children: [a, b])
-                case .found(let w): work.finish(.counterexample(w))
-                case .stuck: work.markUnresolved(); work.complete(children: [])
-                }
-            }
-        }
-        return work.result()
+        return WorkList(items).run(workers: workers, deadline: deadline) { item, _ in process(item) }
     }
 
-    enum Step { case closed, split(Item, Item), found(VNNWitness), stuck }
-
     /// Bounds one box, then closes, refutes or splits it.
-    func process(_ item: Item) -> Step {
+    func process(_ item: Item) -> BranchStep<Item> {
         let c = spec.cases[item.caseIndex]
         var open = item.open
         // Rows of the open conjunctions' constraints, in order.
@@ -142,7 +128,7 @@ public struct BranchAndBound: Sendable {
         right.priority = priority
         left.nodes = nodes.isEmpty ? nil : nodes
         right.nodes = left.nodes
-        return .split(left, right)
+        return .split([left, right])
     }
 
     /// Looks for a witness in an open box: the centre, the corner minimising the summed CROWN
@@ -219,24 +205,64 @@ public struct BranchAndBound: Sendable {
     }
 }
 
-/// The shared work list of the branch-and-bound workers: a binary min-heap on the boxes'
-/// priority (best first: the boxes likeliest to hold a counterexample go first; a proof must
+/// A unit of branch-and-bound work (a box or a ReLU sub-domain).
+protocol BranchItem: Sendable {
+    /// Lower is taken first: the items likeliest to hold a counterexample.
+    var priority: Double { get }
+    var depth: Int { get }
+}
+
+/// What processing one item gave.
+enum BranchStep<Item: BranchItem> {
+    /// Proved: no unsafe output on the item.
+    case closed
+    /// Split into items that cover it.
+    case split([Item])
+    /// A replayed counterexample.
+    case found(VNNWitness)
+    /// Neither proved nor splittable.
+    case stuck
+}
+
+/// The shared work list of the branch-and-bound workers: a binary min-heap on the items'
+/// priority (best first: the items likeliest to hold a counterexample go first; a proof must
 /// close them all anyway), the number of boxes taken but not completed, and the first final
 /// outcome.
-final class WorkList: @unchecked Sendable {
-    private var heap: [BranchAndBound.Item]
+final class WorkList<Item: BranchItem>: @unchecked Sendable {
+    private var heap: [Item]
     private var inFlight = 0
     private var outcome: BranchAndBound.Outcome? = nil
     private var unresolved = false
     private var statistics = BranchAndBound.Statistics()
     private let condition = NSCondition()
 
-    init(_ items: [BranchAndBound.Item]) {
+    init(_ items: [Item]) {
         heap = []
         for item in items { push(item) }
     }
 
-    private func push(_ item: BranchAndBound.Item) {
+    /// Runs `workers` threads taking items and processing them until the search ends or the
+    /// deadline passes; `process` gets the item and the worker's index (for per-thread state),
+    /// and `finished` runs on each worker's thread as it stops (to free that state there).
+    func run(workers: Int, deadline: ContinuousClock.Instant, process: @Sendable @escaping (Item, Int) -> BranchStep<Item>,
+             finished: @Sendable @escaping (Int) -> Void = { _ in })
+        -> (BranchAndBound.Outcome, BranchAndBound.Statistics) {
+        DispatchQueue.concurrentPerform(iterations: max(1, workers)) { worker in
+            while let item = take() {
+                if ContinuousClock.now >= deadline { finish(.timeout); break }
+                switch process(item, worker) {
+                case .closed: complete(children: [])
+                case .split(let children): complete(children: children)
+                case .found(let w): finish(.counterexample(w))
+                case .stuck: markUnresolved(); complete(children: [])
+                }
+            }
+            finished(worker)
+        }
+        return result()
+    }
+
+    private func push(_ item: Item) {
         heap.append(item)
         var i = heap.count - 1
         while i > 0 {
@@ -247,7 +273,7 @@ final class WorkList: @unchecked Sendable {
         }
     }
 
-    private func pop() -> BranchAndBound.Item? {
+    private func pop() -> Item? {
         guard !heap.isEmpty else { return nil }
         heap.swapAt(0, heap.count - 1)
         let top = heap.removeLast()
@@ -266,7 +292,7 @@ final class WorkList: @unchecked Sendable {
 
     /// The next box, or nil when the search is over (an outcome is set, or no box is left and
     /// none is being processed).
-    func take() -> BranchAndBound.Item? {
+    func take() -> Item? {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -282,7 +308,7 @@ final class WorkList: @unchecked Sendable {
         }
     }
 
-    func complete(children: [BranchAndBound.Item]) {
+    func complete(children: [Item]) {
         condition.lock()
         for child in children { push(child) }
         inFlight -= 1

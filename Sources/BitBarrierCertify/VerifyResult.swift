@@ -48,8 +48,9 @@ public struct VerifyOptions: Sendable {
 }
 
 /// Complete verification of a VNN-LIB property: falsification first (centre, corners, random
-/// samples, sign-gradient descent; every hit replayed), then input-splitting
-/// ``BranchAndBound`` with CROWN bounds.
+/// samples, sign-gradient descent; every hit replayed), then branch and bound with CROWN
+/// bounds: ``BranchAndBound`` splits inputs (up to ``maxInputsToSplit`` of them, as ACAS Xu's
+/// five), ``ReLUBranchAndBound`` splits ReLUs (MNIST-size inputs).
 ///
 /// `unsat` comes only from a branch and bound that closed every box of every case; `sat` only
 /// with a ``VNNWitness`` (a float32 input inside the box whose concrete output is unsafe).
@@ -61,6 +62,9 @@ public struct PropertyChecker: Sendable {
         self.network = network
         self.options = options
     }
+
+    /// Properties with more inputs than this are searched by splitting ReLUs, not inputs.
+    public static let maxInputsToSplit = 16
 
     /// Checks `spec`; returns the verdict and the number of boxes branch and bound bounded.
     public func check(_ spec: VNNLibSpec) -> (result: VerifyResult, boxes: Int) {
@@ -74,8 +78,13 @@ public struct PropertyChecker: Sendable {
         if let w = options.falsifier.search(network: network, spec: spec, deadline: falsifyDeadline) {
             return (.sat(deepen(w, spec)), 0)
         }
-        let search = BranchAndBound(network: network, spec: spec, falsifier: options.falsifier)
-        let (outcome, stats) = search.run(deadline: deadline, workers: options.workers)
+        let (outcome, stats): (BranchAndBound.Outcome, BranchAndBound.Statistics)
+        if spec.inputCount > Self.maxInputsToSplit && ReLUBranchAndBound.applies(to: network) {
+            (outcome, stats) = ReLUBranchAndBound(network: network, spec: spec).run(deadline: deadline, workers: options.workers)
+        } else {
+            (outcome, stats) = BranchAndBound(network: network, spec: spec, falsifier: options.falsifier)
+                .run(deadline: deadline, workers: options.workers)
+        }
         switch outcome {
         case .proved: return (.unsat, stats.boxes)
         case .counterexample(let w): return (.sat(deepen(w, spec)), stats.boxes)

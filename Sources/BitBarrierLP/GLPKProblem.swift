@@ -26,7 +26,8 @@ public struct LPSolution: Sendable {
 /// thread-local).
 public final class GLPKProblem {
     let prob: OpaquePointer
-    public let program: LinearProgram
+    /// The program as GLPK holds it (kept in step by the update methods).
+    public private(set) var program: LinearProgram
 
     public init(_ program: LinearProgram) {
         self.program = program
@@ -46,14 +47,7 @@ public final class GLPKProblem {
         }
         var ia: [Int32] = [0], ja: [Int32] = [0], ar: [Double] = [0]
         for (i, row) in program.rows.enumerated() {
-            let type: Int32
-            switch (row.lower.isFinite, row.upper.isFinite) {
-            case (false, false): type = GLP_FR
-            case (true, false): type = GLP_LO
-            case (false, true): type = GLP_UP
-            case (true, true): type = row.lower == row.upper ? GLP_FX : GLP_DB
-            }
-            glp_set_row_bnds(prob, Int32(i + 1), type, row.lower.isFinite ? row.lower : 0, row.upper.isFinite ? row.upper : 0)
+            Self.setRowBounds(prob, i, row.lower, row.upper)
             for (c, v) in zip(row.columns, row.coefficients) where v != 0 {
                 ia.append(Int32(i + 1)); ja.append(Int32(c + 1)); ar.append(v)
             }
@@ -63,6 +57,52 @@ public final class GLPKProblem {
 
     deinit { glp_delete_prob(prob) }
 
+    static func setRowBounds(_ prob: OpaquePointer, _ i: Int, _ lower: Double, _ upper: Double) {
+        let type: Int32
+        switch (lower.isFinite, upper.isFinite) {
+        case (false, false): type = GLP_FR
+        case (true, false): type = GLP_LO
+        case (false, true): type = GLP_UP
+        case (true, true): type = lower == upper ? GLP_FX : GLP_DB
+        }
+        glp_set_row_bnds(prob, Int32(i + 1), type, lower.isFinite ? lower : 0, upper.isFinite ? upper : 0)
+    }
+
+    /// Replaces variable j's bounds, in GLPK and in ``program``.
+    public func setBounds(_ j: Int, lower l: Double, upper u: Double) {
+        program.setBounds(j, lower: l, upper: u)
+        glp_set_col_bnds(prob, Int32(j + 1), l == u ? GLP_FX : GLP_DB, l, u)
+    }
+
+    /// Replaces row i's coefficients (same columns) and sides, in GLPK and in ``program``.
+    public func setRow(_ i: Int, coefficients: [Double], lower l: Double, upper u: Double) {
+        program.setRow(i, coefficients: coefficients, lower: l, upper: u)
+        var ind: [Int32] = [0] + program.rows[i].columns.map { Int32($0 + 1) }
+        var val: [Double] = [0] + coefficients
+        glp_set_mat_row(prob, Int32(i + 1), Int32(coefficients.count), &ind, &val)
+        Self.setRowBounds(prob, i, l, u)
+    }
+
+    /// The simplex basis: GLPK's status of every row and column.
+    public struct Basis: Sendable {
+        var rows: [Int32]
+        var columns: [Int32]
+    }
+
+    /// The current basis (to warm-start a related problem of the same shape).
+    public var basis: Basis {
+        Basis(rows: (0..<program.rows.count).map { glp_get_row_stat(prob, Int32($0 + 1)) },
+              columns: (0..<program.variableCount).map { glp_get_col_stat(prob, Int32($0 + 1)) })
+    }
+
+    /// Starts the next simplex from `basis` (ignored if its shape differs; GLPK repairs statuses
+    /// that do not fit a bound's type, and a singular basis is replaced by the standard one).
+    public func setBasis(_ basis: Basis) {
+        guard basis.rows.count == program.rows.count, basis.columns.count == program.variableCount else { return }
+        for (i, s) in basis.rows.enumerated() { glp_set_row_stat(prob, Int32(i + 1), s) }
+        for (j, s) in basis.columns.enumerated() { glp_set_col_stat(prob, Int32(j + 1), s) }
+    }
+
     /// Sets the objective (minimised) to `c . x`.
     public func setObjective(_ c: [Double]) {
         precondition(c.count == program.variableCount, "GLPKProblem.setObjective: \(c.count) coefficients for \(program.variableCount) variables")
@@ -70,11 +110,14 @@ public final class GLPKProblem {
     }
 
     /// Solves the LP relaxation by the primal simplex (warm-started from the previous basis).
-    public func solveLP(timeLimit seconds: Double? = nil) -> LPSolution {
-        var status = runSimplex(seconds)
+    ///
+    /// - Parameter dual: start with the dual simplex (fast after bound changes from an optimal
+    ///   basis: branch and bound's warm start), falling back to the primal one.
+    public func solveLP(timeLimit seconds: Double? = nil, dual: Bool = false) -> LPSolution {
+        var status = runSimplex(seconds, dual: dual)
         if case .numericalFailure = status {
             glp_std_basis(prob)
-            status = runSimplex(seconds)
+            status = runSimplex(seconds, dual: dual)
         }
         let m = program.rows.count, n = program.variableCount
         var primal = [Double](repeating: 0, count: n), duals = [Double](repeating: 0, count: m)
@@ -85,10 +128,11 @@ public final class GLPKProblem {
         return LPSolution(status: status, objective: status == .optimal ? glp_get_obj_val(prob) : .nan, primal: primal, rowDuals: duals)
     }
 
-    func runSimplex(_ seconds: Double?) -> LPStatus {
+    func runSimplex(_ seconds: Double?, dual: Bool = false) -> LPStatus {
         var parm = glp_smcp()
         glp_init_smcp(&parm)
         parm.msg_lev = GLP_MSG_OFF
+        if dual { parm.meth = GLP_DUALP }
         parm.presolve = GLP_OFF
         if let seconds { parm.tm_lim = Int32(max(1, min(seconds * 1000, Double(Int32.max)))) }
         let rc = glp_simplex(prob, &parm)

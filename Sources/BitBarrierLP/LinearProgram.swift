@@ -50,5 +50,21 @@ public struct LinearProgram: Sendable {
         if lower[j] > upper[j] { let m = 0.5 * (lower[j] + upper[j]); lower[j] = m; upper[j] = m }
     }
 
+    /// Replaces a variable's bounds (finite and ordered).
+    public mutating func setBounds(_ j: Int, lower l: Double, upper u: Double) {
+        precondition(l.isFinite && u.isFinite && l <= u, "LinearProgram: variable bounds [\(l), \(u)] must be finite and ordered")
+        lower[j] = l
+        upper[j] = u
+    }
+
+    /// Replaces row i's coefficients (same columns) and sides.
+    public mutating func setRow(_ i: Int, coefficients: [Double], lower l: Double, upper u: Double) {
+        precondition(coefficients.count == rows[i].columns.count, "LinearProgram: row \(i) has \(rows[i].columns.count) columns")
+        precondition(!(l.isNaN || u.isNaN) && l <= u, "LinearProgram: row bounds [\(l), \(u)]")
+        rows[i].coefficients = coefficients
+        rows[i].lower = l
+        rows[i].upper = u
+    }
+
     public var isMixedInteger: Bool { integer.contains(true) }
 }

@@ -25,6 +25,17 @@ public struct NetworkLP: Sendable {
     public var binaryCount: Int
     /// General integer variables: the rounded values of quantizers (exact encoding only).
     public var integerCount: Int
+    /// The triangle of each unstable ReLU neuron (LP encoding only): its node, neuron, output y,
+    /// input z and the row of its upper line y - s z <= t (``SubdomainLP`` re-slopes it).
+    public var triangles: [Triangle] = []
+
+    public struct Triangle: Sendable {
+        public let node: Int
+        public let neuron: Int
+        public let output: Int
+        public let input: Int
+        public let upperRow: Int
+    }
 
     public enum EncodingError: Error, CustomStringConvertible {
         case unsupported(String)
@@ -41,6 +52,7 @@ public struct NetworkLP: Sendable {
         let inputVars = (0..<box.count).map { lp.addVariable(lower: box.lower[$0], upper: box.upper[$0]) }
         var vars: [[Int]] = []
         var binaries = 0, integers = 0
+        var triangles: [Triangle] = []
         func ref(_ r: ValueRef) -> [Int] {
             switch r {
             case .input: return inputVars
@@ -108,6 +120,7 @@ public struct NetworkLP: Sendable {
                             lp.addRow(columns: [y, d], coefficients: [1, -u], upper: 0)
                         } else {
                             lp.addRow(columns: [y, ins[0][i]], coefficients: [1, -relax.upperSlope[i]], upper: relax.upperIntercept[i])
+                            triangles.append(Triangle(node: k, neuron: i, output: y, input: ins[0][i], upperRow: lp.rows.count - 1))
                         }
                         out.append(y)
                     }
@@ -135,6 +148,7 @@ public struct NetworkLP: Sendable {
         program = lp
         binaryCount = binaries
         integerCount = integers
+        self.triangles = triangles
     }
 
     /// y = clamp(round(t) + zp, qmin, qmax) with t = slope * z, exactly up to ties and the

@@ -56,6 +56,19 @@ import Testing
         #expect(GLPKProblem(lp).solveLP().status == .infeasible)
     }
 
+    /// The elastic certificate proves infeasible programs infeasible and never a feasible one.
+    @Test func infeasibilityIsProvedOnlyWhenTrue() {
+        var lp = LinearProgram()
+        let x = lp.addVariable(lower: 0, upper: 1), y = lp.addVariable(lower: 0, upper: 1)
+        lp.addRow(columns: [x, y], coefficients: [1, 1], lower: 2.5)
+        #expect(SafeBound.provesInfeasible(lp))
+        var tight = LinearProgram()
+        let a = tight.addVariable(lower: 0, upper: 1), b = tight.addVariable(lower: 0, upper: 1)
+        tight.addRow(columns: [a, b], coefficients: [1, 1], lower: 2)  // feasible only at (1, 1)
+        #expect(!SafeBound.provesInfeasible(tight))
+        #expect(!SafeBound.provesInfeasible(Self.small()))
+    }
+
     /// With finite variable bounds nothing is unbounded; a free row direction with huge bounds
     /// is optimal at the bound.
     @Test func boundedEvenWhenTheRowIsFree() {
@@ -106,6 +119,63 @@ import Testing
             }
         }
         #expect(tighter > 0, "LP tightened nothing in three boxes")
+    }
+
+    /// The warm-started sub-domain LP, re-bounded from the root's encoding, gives the same
+    /// bound as an LP built afresh from the sub-domain's bounds, and no sampled point of the
+    /// sub-domain goes below it.
+    @Test func subdomainLPMatchesAFreshEncodingAndContainsSamples() throws {
+        let network = try ModelLoader.load(path: Self.root.appendingPathComponent("Examples/digits-mlp/model.onnx").path)
+        let analysis = BoundAnalysis(network: network)
+        var rng = SplitMix64(seed: 7)
+        let center = (0..<64).map { _ in Float.random(in: 0...1, using: &rng) }
+        let box = Bounds(center: center, epsilon: 0.1, clipLower: [Double](repeating: 0, count: 64), clipUpper: [Double](repeating: 1, count: 64))
+        let root = analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0)!
+        let program = try SubdomainLP(network: network, box: box, rootBounds: root)
+        var compared = 0, sampled = 0
+        for trial in 0..<4 {
+            // Split neurons on the signs they have at a sampled point (the sub-domain holds it).
+            let x0 = (0..<64).map { i in Float(Double.random(in: box.lower[i]...box.upper[i], using: &rng)) }
+            let v0 = network.evaluateAll(x0)
+            var splits: [NeuronSplit] = []
+            for node in network.nodes where node.layer is ReLU {
+                guard case .node(let j) = node.inputs[0] else { continue }
+                for k in 0..<root[j].count where root[j].lower[k] < 0 && root[j].upper[k] > 0 && abs(v0[j][k]) > 1e-3 && splits.count < 2 * (trial + 1) {
+                    splits.append(NeuronSplit(node: j, neuron: k, active: v0[j][k] > 0))
+                }
+            }
+            guard let child = analysis.splitLayerBounds(box, parent: root, splits: splits, reuseBefore: 0) else {
+                Issue.record("trial \(trial): a sub-domain holding a point was reported empty")
+                continue
+            }
+            program.update(bounds: child)
+            let fresh = try NetworkLP(network: network, box: box, bounds: child, last: network.output)
+            let freshProblem = GLPKProblem(fresh.program)
+            let c = (0..<network.outputSize).map { _ in Double.random(in: -1...1, using: &rng) }
+            guard case .bound(let warm, _) = program.lowerBound(output: c, timeLimit: 30, sameObjective: false) else {
+                Issue.record("trial \(trial): the sub-domain LP failed")
+                continue
+            }
+            var objective = [Double](repeating: 0, count: fresh.program.variableCount)
+            for (j, v) in fresh.nodeVariables[network.output].enumerated() { objective[v] += c[j] }
+            freshProblem.setObjective(objective)
+            let solution = freshProblem.solveLP()
+            #expect(solution.status == .optimal)
+            let safe = SafeBound.lowerBound(fresh.program, objective: objective, duals: solution.rowDuals)
+            #expect(abs(warm - safe) <= 1e-6 * max(1, abs(safe)), "trial \(trial): warm-started \(warm), fresh \(safe)")
+            compared += 1
+            for _ in 0..<3000 {
+                let x = (0..<64).map { i in Float(Double.random(in: box.lower[i]...box.upper[i], using: &rng)) }
+                let values = network.evaluateAll(x)
+                guard splits.allSatisfy({ sp in sp.active ? values[sp.node][sp.neuron] > 1e-4 : values[sp.node][sp.neuron] < -1e-4 }) else { continue }
+                let y = values[network.output].map(Double.init)
+                let value = zip(c, y).reduce(0) { $0 + $1.0 * $1.1 }
+                #expect(warm <= value + 1e-5 * (1 + abs(value)), "trial \(trial): sampled \(value) below the LP bound \(warm)")
+                sampled += 1
+            }
+        }
+        #expect(compared == 4)
+        #expect(sampled > 0, "no sampled point fell in any sub-domain")
     }
 
     @Test func encodingIsInspectableWithoutGLPK() throws {

@@ -70,12 +70,37 @@ public struct BoundAnalysis: Sendable {
     ///   choosing which neurons need a CROWN pass (a neuron stable on the parent stays stable).
     public func layerBounds(_ box: Bounds, intermediate: BoundMethod, parent: [Bounds]? = nil) -> [Bounds] {
         if intermediate == .ibp && parent == nil { return intervalBounds(box) }
+        // Without splits the domain is the whole box, never empty.
+        return computeLayerBounds(box, intermediate: intermediate, parent: parent, splits: [:], reuseBefore: 0) ?? []
+    }
+
+    /// CROWN bounds of every node over the sub-domain of `box` where each split neuron has its
+    /// sign (ReLU branch and bound), or nil when the sub-domain is proved empty.
+    ///
+    /// A split "neuron k of node i >= 0" (or "<= 0") is applied by clamping node i's bounds to
+    /// [max(l, 0), u] (or [l, min(u, 0)]) as soon as they are computed; every later relaxation
+    /// then holds on the sub-domain, which is all branch and bound needs (the children's
+    /// sub-domains cover the parent's). A node whose lower bound exceeds its upper bound has no
+    /// value on the sub-domain: the sub-domain is empty. `parent` holds bounds over a sub-domain
+    /// containing this one; nodes before `reuseBefore` (those before the newest split's node)
+    /// depend only on splits the parent had, so the parent's bounds are taken as they are.
+    /// Proofs/BranchAndBound.md.
+    public func splitLayerBounds(_ box: Bounds, parent: [Bounds]?, splits: [NeuronSplit], reuseBefore: Int) -> [Bounds]? {
+        var byNode: [Int: [NeuronSplit]] = [:]
+        for s in splits { byNode[s.node, default: []].append(s) }
+        return computeLayerBounds(box, intermediate: .crown, parent: parent, splits: byNode, reuseBefore: parent == nil ? 0 : reuseBefore)
+    }
+
+    func computeLayerBounds(_ box: Bounds, intermediate: BoundMethod, parent: [Bounds]?, splits: [Int: [NeuronSplit]], reuseBefore: Int) -> [Bounds]? {
         var result: [Bounds] = []
         result.reserveCapacity(network.nodes.count)
         for (i, node) in network.nodes.enumerated() {
             guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
+            if i < reuseBefore, let p = parent { result.append(p[i]); continue }
             var b = node.layer.propagate(node.inputs.map { bounds(of: $0, box: box, nodes: result) })
             if let p = parent?[i], p.count == b.count { b = b.intersected(with: p) }
+            let own = splits[i] ?? []
+            guard Self.clamp(&b, own) else { return nil }
             let direct = isAffineImageOfInput(i)
             if intermediate != .ibp && needsCrown[i] && !direct {
                 let consumerIsReLU = feedsReLU[i]
@@ -83,11 +108,21 @@ public struct BoundAnalysis: Sendable {
                 let candidates = (0..<b.count).filter { !consumerIsReLU || (b.lower[$0] < 0 && b.upper[$0] > 0) }
                 if !candidates.isEmpty {
                     b = tighten(node: i, bounds: b, indices: candidates, box: box, nodes: result)
+                    guard Self.clamp(&b, own) else { return nil }
                 }
             }
             result.append(b)
         }
         return result
+    }
+
+    /// Applies the splits of one node; false when some neuron's bounds cross (empty sub-domain).
+    static func clamp(_ b: inout Bounds, _ splits: [NeuronSplit]) -> Bool {
+        for s in splits {
+            if s.active { b.lower[s.neuron] = max(b.lower[s.neuron], 0) } else { b.upper[s.neuron] = min(b.upper[s.neuron], 0) }
+        }
+        for k in 0..<b.count where b.lower[k] > b.upper[k] { return false }
+        return true
     }
 
     /// Whether a node is one affine layer applied to the input (through reshapes only): IBP of
@@ -140,11 +175,21 @@ public struct BoundAnalysis: Sendable {
     /// The backward pass itself: rows . value(node t) >= input . x + constant for every x in the
     /// box, with the rows on the input (nil if they never reach it) and the sound constant.
     public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> (input: LinearRows?, constant: [Double]) {
+        let r = substitute(rows, at: t, box: box, nodes: nodes, capturing: [])
+        return (r.input, r.constant)
+    }
+
+    /// The backward pass, also returning the rows reached at each node of `capturing` (the
+    /// coefficients on that node's output; branch and bound scores ReLUs with them).
+    public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>)
+        -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows]) {
+        var captured: [Int: LinearRows] = [:]
         var pending: [Int: LinearRows] = [t: rows]
         var constant = [Double](repeating: 0, count: rows.rows)
         var onInput: LinearRows? = nil
         for i in stride(from: t, through: 0, by: -1) {
             guard let a = pending.removeValue(forKey: i) else { continue }
+            if capturing.contains(i) { captured[i] = a }
             let node = network.nodes[i]
             let inputBounds = node.inputs.map { bounds(of: $0, box: box, nodes: nodes) }
             let step = node.layer.backward(a, inputs: inputBounds)
@@ -168,7 +213,7 @@ public struct BoundAnalysis: Sendable {
                 }
             }
         }
-        return (onInput, constant)
+        return (onInput, constant, captured)
     }
 
     /// Sound lower bounds of rows . output over the box by the given method.
@@ -202,5 +247,19 @@ public struct BoundAnalysis: Sendable {
             r += 1
         }
         return rows
+    }
+}
+
+/// A branch-and-bound split of a ReLU's input: neuron `neuron` of node `node` is restricted to
+/// values >= 0 (`active`) or <= 0 (inactive). The two children of a split cover the parent.
+public struct NeuronSplit: Sendable, Hashable {
+    public let node: Int
+    public let neuron: Int
+    public let active: Bool
+
+    public init(node: Int, neuron: Int, active: Bool) {
+        self.node = node
+        self.neuron = neuron
+        self.active = active
     }
 }

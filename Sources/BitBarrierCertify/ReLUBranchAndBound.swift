@@ -1,0 +1,265 @@
+import BitBarrierCore
+import BitBarrierData
+import BitBarrierLP
+import Foundation
+
+/// Complete ReLU-splitting branch and bound for a VNN-LIB property (for inputs too many to
+/// split, such as MNIST's 784).
+///
+/// A sub-domain is an input box together with a sign for some ReLU inputs ("neuron k of node i
+/// is >= 0" or "<= 0"). Its bounds come from ``BoundAnalysis/splitLayerBounds(_:parent:splits:reuseBefore:)``:
+/// CROWN with each split neuron's bounds clamped to its sign, so split neurons are stable and
+/// every later layer is re-bounded on the sub-domain; a sub-domain whose clamped bounds cross
+/// is empty and closed. A conjunction of the property is excluded when some constraint's sound
+/// lower bound `lb_k + d_k` is > 0 (rounded down), as in input splitting.
+///
+/// An open sub-domain is split on the unstable neuron with the largest relaxation loss in the
+/// bound of its worst constraint (BaBSR's intercept score: with `a` the backward coefficient
+/// on the ReLU's output, `-a * u * (-l) / (u - l)` when the upper line is used, `a > 0` counting
+/// a quarter of `a * min(u, -l)`). When no unstable neuron is left, the sub-domain's network is
+/// affine and an LP over it (the clamped bounds as variable bounds; GLPK, made safe through the
+/// dual by ``SafeBound``) decides what CROWN could not; an LP that does not exclude leaves the
+/// sub-domain unresolved. At every sub-domain the corner of the box minimising the worst
+/// constraint's linear bound is replayed on the concrete network, so counterexamples the bound
+/// points at are found on the way.
+///
+/// `proved` only when every sub-domain of every case was closed. Proofs/BranchAndBound.md.
+public struct ReLUBranchAndBound: Sendable {
+    public let analysis: BoundAnalysis
+    public let spec: VNNLibSpec
+    /// (ReLU node, its input node) for every ReLU whose input is a node.
+    let relus: [(relu: Int, pre: Int)]
+    /// Time limit of one LP, seconds.
+    public var lpTimeLimit: Double = 10
+    /// Whether sub-domains CROWN leaves open are bounded by LP before they are split.
+    public var useLP = true
+
+    public init(network: Network, spec: VNNLibSpec) {
+        analysis = BoundAnalysis(network: network)
+        self.spec = spec
+        var pairs: [(Int, Int)] = []
+        for (i, node) in network.nodes.enumerated() where node.layer is ReLU {
+            if case .node(let j) = node.inputs[0] { pairs.append((i, j)) }
+        }
+        relus = pairs
+    }
+
+    /// Whether the network's nonlinearities are all ReLUs fed by nodes (what this search splits):
+    /// anything else (Sigmoid, MaxPool, quantizers) would stay relaxed and the search could not
+    /// become exact.
+    public static func applies(to network: Network) -> Bool {
+        network.nodes.allSatisfy { node in
+            switch node.layer {
+            case is ReLU: if case .node = node.inputs[0] { return true } else { return false }
+            case is any AffineLayer, is ScaleShift, is Reshape, is Sum, is Concat: return true
+            default: return false
+            }
+        }
+    }
+
+    struct Domain: BranchItem {
+        var caseIndex: Int
+        var open: [Bool]
+        var splits: [NeuronSplit]
+        /// The parent's node bounds (sound on this sub-domain), nil at the root.
+        var nodes: [Bounds]?
+        /// The newest split's node: bounds before it are the parent's.
+        var changedFrom: Int
+        var depth: Int
+        var priority: Double
+        /// The parent's final LP basis (the warm start) and the constraint it was optimal for
+        /// (conjunction, constraint), nil before any LP.
+        var basis: (GLPKProblem.Basis, Int, Int)? = nil
+    }
+
+    /// Runs the search with `workers` threads until it ends or `deadline` passes.
+    public func run(deadline: ContinuousClock.Instant, workers: Int = 2) -> (BranchAndBound.Outcome, BranchAndBound.Statistics) {
+        let rootBounds = spec.cases.map { c in
+            analysis.splitLayerBounds(Bounds(lower: c.lower, upper: c.upper), parent: nil, splits: [], reuseBefore: 0)
+        }
+        // A case without root bounds has an empty box: nothing to prove there.
+        let roots = spec.cases.indices.compactMap { ci in
+            rootBounds[ci].map { nodes in
+                Domain(caseIndex: ci, open: [Bool](repeating: true, count: spec.cases[ci].outputDisjuncts.count),
+                       splits: [], nodes: nodes, changedFrom: nodes.count, depth: 0, priority: -.infinity)
+            }
+        }
+        let pool = LPPool(workers: max(1, workers))
+        return WorkList(roots).run(workers: workers, deadline: deadline, process: { domain, worker in
+            process(domain, deadline: deadline) { ci in
+                pool.program(worker: worker, caseIndex: ci) {
+                    guard useLP, let root = rootBounds[ci] else { return nil }
+                    let c = spec.cases[ci]
+                    return try? SubdomainLP(network: analysis.network, box: Bounds(lower: c.lower, upper: c.upper), rootBounds: root)
+                }
+            }
+        }, finished: { worker in pool.release(worker: worker) })
+    }
+
+    /// Bounds one sub-domain, then closes, refutes or splits it; `lp` gives the worker's LP of a
+    /// case (nil without LP).
+    func process(_ d: Domain, deadline: ContinuousClock.Instant, lp: (Int) -> SubdomainLP?) -> BranchStep<Domain> {
+        let c = spec.cases[d.caseIndex]
+        let box = Bounds(lower: c.lower, upper: c.upper)
+        guard let nodes = analysis.splitLayerBounds(box, parent: d.nodes, splits: d.splits, reuseBefore: d.changedFrom) else {
+            return .closed
+        }
+        var open = d.open
+        var owners: [(conjunction: Int, constraint: OutputConstraint)] = []
+        for (k, conj) in c.outputDisjuncts.enumerated() where open[k] {
+            for con in conj { owners.append((k, con)) }
+        }
+        guard !owners.isEmpty else { return .closed }
+        let n = spec.outputCount
+        var rows = LinearRows(zeros: owners.count, columns: n)
+        for (r, o) in owners.enumerated() {
+            for j in 0..<n { rows.values[r * n + j] = o.constraint.coefficients[j] }
+        }
+        let pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
+                                       capturing: Set(relus.map(\.relu)))
+        let lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        let (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
+        for k in excluded { open[k] = false }
+        if !open.contains(true) { return .closed }
+        let worstValue = lows[worst] + owners[worst].constraint.constant
+
+        if let a = pass.input, let w = cornerWitness(a, row: worst, box: box, caseIndex: d.caseIndex) { return .found(w) }
+
+        var basis = d.basis
+        if let program = lp(d.caseIndex) {
+            let left = ContinuousClock.now.duration(to: deadline) / .seconds(1)
+            guard left > 0 else { return .split([d]) }  // the work list reports the timeout
+            switch lpBounds(program, timeLimit: min(lpTimeLimit, left), basis: &basis, open: &open, owners: owners, lows: lows,
+                            box: box, nodes: nodes, caseIndex: d.caseIndex) {
+            case .empty: return .closed
+            case .found(let w): return .found(w)
+            case .open: if !open.contains(true) { return .closed }
+            }
+        }
+        guard let (node, neuron) = branchingNeuron(row: worst, captured: pass.captured, nodes: nodes) else { return .stuck }
+        var children: [Domain] = []
+        for active in [true, false] {
+            var child = d
+            child.open = open
+            child.splits.append(NeuronSplit(node: node, neuron: neuron, active: active))
+            child.nodes = nodes
+            child.changedFrom = node
+            child.depth += 1
+            child.priority = worstValue
+            child.basis = basis
+            children.append(child)
+        }
+        return .split(children)
+    }
+
+    /// The conjunctions some constraint excludes (`lb + d > 0`, rounded down), and the row of
+    /// the open constraint with the lowest `lb + d` (the one branching works on).
+    static func exclusions(owners: [(conjunction: Int, constraint: OutputConstraint)], lows: [Double]) -> (Set<Int>, Int) {
+        var excluded = Set<Int>()
+        for (r, o) in owners.enumerated() where (lows[r] + o.constraint.constant).nextDown > 0 {
+            excluded.insert(o.conjunction)
+        }
+        var worst = 0
+        var worstValue = Double.infinity
+        for (r, o) in owners.enumerated() where !excluded.contains(o.conjunction) {
+            let v = lows[r] + o.constraint.constant
+            if v < worstValue || worstValue.isNaN { worst = r; worstValue = v }
+        }
+        return (excluded, worst)
+    }
+
+    /// The corner of the box minimising row `row` of the linear bound on the input, replayed.
+    func cornerWitness(_ a: LinearRows, row: Int, box: Bounds, caseIndex: Int) -> VNNWitness? {
+        let x = (0..<a.columns).map { j -> Double in
+            let g = a.values[row * a.columns + j]
+            return g > 0 ? box.lower[j] : (g < 0 ? box.upper[j] : 0.5 * (box.lower[j] + box.upper[j]))
+        }
+        guard let p = VNNWitness.float32Point(x, lower: box.lower, upper: box.upper) else { return nil }
+        return VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: caseIndex)
+    }
+
+    /// The unstable neuron whose relaxation costs the worst constraint's bound the most.
+    func branchingNeuron(row: Int, captured: [Int: LinearRows], nodes: [Bounds]) -> (node: Int, neuron: Int)? {
+        var best: (Int, Int)? = nil
+        var bestScore = -1.0
+        for (relu, pre) in relus {
+            let b = nodes[pre]
+            let a = captured[relu]
+            for k in 0..<b.count {
+                let l = b.lower[k], u = b.upper[k]
+                guard l < 0, u > 0 else { continue }
+                let coefficient = a.map { $0.values[row * $0.columns + k] } ?? 0
+                var score = coefficient < 0 ? -coefficient * u * (-l) / (u - l) : 0.25 * coefficient * min(u, -l)
+                // Ties (rows that do not reach the ReLU) fall back on the widest interval.
+                score += 1e-9 * min(u, -l)
+                if score > bestScore { bestScore = score; best = (pre, k) }
+            }
+        }
+        return best
+    }
+
+    enum LPStep { case empty, found(VNNWitness), open }
+
+    /// LP bounds of the open constraints, worst first, over the sub-domain: the triangle
+    /// relaxation of every unstable ReLU with the clamped bounds as variable bounds (so the
+    /// splits are constraints, as in beta-CROWN with the best multipliers), made safe through
+    /// the dual by ``SafeBound`` (``SubdomainLP``). Stops at the first constraint that stays open
+    /// (the domain is split anyway) and replays its LP optimum's input as a candidate witness.
+    /// `basis` is the warm start in and the final basis out.
+    func lpBounds(_ program: SubdomainLP, timeLimit: Double, basis: inout (GLPKProblem.Basis, Int, Int)?, open: inout [Bool],
+                  owners: [(conjunction: Int, constraint: OutputConstraint)], lows: [Double],
+                  box: Bounds, nodes: [Bounds], caseIndex: Int) -> LPStep {
+        program.update(bounds: nodes)
+        var last: (Int, Int)? = nil
+        if let (b, k, i) = basis { program.setBasis(b); last = (k, i) }
+        defer { if let (k, i) = last { basis = (program.basis, k, i) } }
+        let order = owners.indices.sorted { lows[$0] + owners[$0].constraint.constant < lows[$1] + owners[$1].constraint.constant }
+        // Index of each owner within its conjunction (to recognise the basis's objective).
+        var position = [Int](repeating: 0, count: owners.count)
+        for r in owners.indices where r > 0 && owners[r].conjunction == owners[r - 1].conjunction { position[r] = position[r - 1] + 1 }
+        for r in order where open[owners[r].conjunction] {
+            let con = owners[r].constraint
+            let key = (owners[r].conjunction, position[r])
+            let same = last.map { $0 == key } ?? false
+            last = key
+            switch program.lowerBound(output: con.coefficients, timeLimit: timeLimit, sameObjective: same) {
+            case .bound(let safe, let x):
+                if (safe + con.constant).nextDown > 0 { open[owners[r].conjunction] = false; continue }
+                if let p = VNNWitness.float32Point(x, lower: box.lower, upper: box.upper),
+                   let w = VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: caseIndex) { return .found(w) }
+                return .open
+            case .infeasible:
+                return .empty
+            case .failed:
+                return .open
+            }
+        }
+        return .open
+    }
+}
+
+/// The LPs of the branch-and-bound workers: one ``SubdomainLP`` per worker and case, built on
+/// first use and freed by ``release(worker:)`` on the same thread (GLPK's environment is
+/// thread-local: a problem must be deleted by the thread that made it; each worker touches only
+/// its own slot).
+final class LPPool: @unchecked Sendable {
+    /// One worker's programs, by case (a missing key: not built yet; nil: cannot be built).
+    final class Slot { var programs: [Int: SubdomainLP?] = [:] }
+    private let slots: [Slot]
+
+    init(workers: Int) {
+        slots = (0..<workers).map { _ in Slot() }
+    }
+
+    func program(worker: Int, caseIndex: Int, make: () -> SubdomainLP?) -> SubdomainLP? {
+        let slot = slots[worker]
+        if let p = slot.programs[caseIndex] { return p }
+        let p = make()
+        slot.programs[caseIndex] = .some(p)
+        return p
+    }
+
+    func release(worker: Int) {
+        slots[worker].programs.removeAll()
+    }
+}
