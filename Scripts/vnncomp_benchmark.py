@@ -9,7 +9,11 @@ Paths in the instances CSV (onnx, vnnlib, timeout per row) are relative to its f
 verdict is compared with reference_verdicts.csv (column reference_verdict, `sat`/`unsat`; rows
 marked `disputed` are not scored). A WRONG answer is sat where the reference says unsat or the
 reverse. With onnxruntime installed, every sat witness is also replayed there (|f(x) - Y| < 1e-4).
-Prints solved/unsat/sat/timeouts/other/WRONG counts, median and total wall time.
+Prints solved/unsat/sat/timeouts/other/WRONG counts, median and total wall time, then the
+published VNN-COMP figures of the other tools on the same instances (from
+../shared/benchmarks/results/vnncomp<year>_<category>.csv; --peers to choose the file), with
+α,β-CROWN and nnenum first. Their times are the competition's (run time minus overhead, on its
+hardware, with the official timeouts); ours are wall times on this machine.
 """
 import argparse
 import csv
@@ -23,7 +27,46 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DEFAULT_REFERENCE = "/work/shared/benchmarks/results/reference_verdicts.csv"
+RESULTS = os.path.join(os.path.dirname(ROOT), "shared", "benchmarks", "results")
+DEFAULT_REFERENCE = os.path.join(RESULTS, "reference_verdicts.csv")
+
+
+def peer_file(category):
+    for name in sorted(os.listdir(RESULTS), reverse=True):
+        if name.endswith("_%s.csv" % category) and name.startswith("vnncomp"):
+            return os.path.join(RESULTS, name)
+    return None
+
+
+def print_peers(path, keys):
+    """Per tool: solved, unsat, sat, other, median and total solved time over `keys`."""
+    per_tool = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            key = (os.path.basename(row["onnx"]), os.path.basename(row["vnnlib"]))
+            if key not in keys:
+                continue
+            t = per_tool.setdefault(row["tool"], {"unsat": 0, "sat": 0, "other": 0, "times": []})
+            verdict = row["verdict"].strip()
+            if verdict in ("sat", "unsat") and row.get("solved_within_timeout", "1") != "0":
+                t[verdict] += 1
+                try:
+                    t["times"].append(float(row["run_time_minus_overhead_s"] or row["run_time_s"]))
+                except ValueError:
+                    pass
+            else:
+                t["other"] += 1
+    if not per_tool:
+        return
+    print()
+    print("published results on these %d instances (%s):" % (len(keys), os.path.basename(path)))
+    first = [t for t in per_tool if t.lower().replace("-", "_") in ("alpha_beta_crown", "a_b_crown", "nnenum")]
+    for tool in first + sorted(t for t in per_tool if t not in first):
+        t = per_tool[tool]
+        times = t["times"]
+        print("  %-18s solved %3d  unsat %3d  sat %3d  other %3d  median %6.2f s  total %8.1f s"
+              % (tool, t["unsat"] + t["sat"], t["unsat"], t["sat"], t["other"],
+                 statistics.median(times) if times else float("nan"), sum(times)))
 
 
 def load_reference(path):
@@ -68,6 +111,7 @@ def main():
     ap.add_argument("--reference", default=DEFAULT_REFERENCE)
     ap.add_argument("--category", help="category in the reference (default: the CSV's folder name)")
     ap.add_argument("--csv", help="write per-instance results here")
+    ap.add_argument("--peers", help="published results CSV (default: results/vnncomp<year>_<category>.csv)")
     args = ap.parse_args()
 
     folder = os.path.dirname(os.path.abspath(args.instances))
@@ -123,6 +167,9 @@ def main():
              counts["wrong"], counts["bad_witness"], counts["unscored"]))
     if times:
         print("median time %.2f s  total time %.1f s" % (statistics.median(times), sum(times)))
+    peers = args.peers or peer_file(category)
+    if peers:
+        print_peers(peers, {(os.path.basename(r[0]), os.path.basename(r[1])) for r in results})
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             w = csv.writer(f)

@@ -16,12 +16,14 @@ import Foundation
 /// An open sub-domain is split on the unstable neuron with the largest relaxation loss in the
 /// bound of its worst constraint (BaBSR's intercept score: with `a` the backward coefficient
 /// on the ReLU's output, `-a * u * (-l) / (u - l)` when the upper line is used, `a > 0` counting
-/// a quarter of `a * min(u, -l)`). When no unstable neuron is left, the sub-domain's network is
-/// affine and an LP over it (the clamped bounds as variable bounds; GLPK, made safe through the
-/// dual by ``SafeBound``) decides what CROWN could not; an LP that does not exclude leaves the
-/// sub-domain unresolved. At every sub-domain the corner of the box minimising the worst
-/// constraint's linear bound is replayed on the concrete network, so counterexamples the bound
-/// points at are found on the way.
+/// a quarter of `a * min(u, -l)`). Before splitting, a sub-domain CROWN leaves open is bounded by
+/// LP (``SubdomainLP``: the triangle relaxation with the clamped bounds as variable bounds, so
+/// the splits are constraints; warm-started from the parent's basis; made safe through the dual
+/// by ``SafeBound``; an infeasible LP closes the domain only when certified). When no unstable
+/// neuron is left and the LP does not exclude, the sub-domain is unresolved. At every sub-domain the corner of the box minimising the worst
+/// constraint's linear bound and the LP optimum's input are replayed on the concrete network,
+/// and two short descents run (from the LP optimum and from a random point), so the attack goes
+/// on while the proof does.
 ///
 /// `proved` only when every sub-domain of every case was closed. Proofs/BranchAndBound.md.
 public struct ReLUBranchAndBound: Sendable {
@@ -34,9 +36,13 @@ public struct ReLUBranchAndBound: Sendable {
     /// Whether sub-domains CROWN leaves open are bounded by LP before they are split.
     public var useLP = true
 
-    public init(network: Network, spec: VNNLibSpec) {
+    /// Runs descents beside the bounds (``Falsifier/descend``; steps 0 turns them off).
+    public var falsifier: Falsifier
+
+    public init(network: Network, spec: VNNLibSpec, falsifier: Falsifier = Falsifier()) {
         analysis = BoundAnalysis(network: network)
         self.spec = spec
+        self.falsifier = falsifier
         var pairs: [(Int, Int)] = []
         for (i, node) in network.nodes.enumerated() where node.layer is ReLU {
             if case .node(let j) = node.inputs[0] { pairs.append((i, j)) }
@@ -126,6 +132,7 @@ public struct ReLUBranchAndBound: Sendable {
         if let a = pass.input, let w = cornerWitness(a, row: worst, box: box, caseIndex: d.caseIndex) { return .found(w) }
 
         var basis = d.basis
+        var start: (conjunction: Int, input: [Double])? = nil
         if let program = lp(d.caseIndex) {
             let left = ContinuousClock.now.duration(to: deadline) / .seconds(1)
             guard left > 0 else { return .split([d]) }  // the work list reports the timeout
@@ -133,9 +140,12 @@ public struct ReLUBranchAndBound: Sendable {
                             box: box, nodes: nodes, caseIndex: d.caseIndex) {
             case .empty: return .closed
             case .found(let w): return .found(w)
-            case .open: if !open.contains(true) { return .closed }
+            case .open(let candidate):
+                if !open.contains(true) { return .closed }
+                start = candidate
             }
         }
+        if let w = attack(d, from: start, worstConjunction: owners[worst].conjunction, box: box) { return .found(w) }
         guard let (node, neuron) = branchingNeuron(row: worst, captured: pass.captured, nodes: nodes) else { return .stuck }
         var children: [Domain] = []
         for active in [true, false] {
@@ -178,6 +188,26 @@ public struct ReLUBranchAndBound: Sendable {
         return VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: caseIndex)
     }
 
+    /// Keeps the attack going while the search runs: a descent from the LP optimum's input (the
+    /// point the relaxation finds worst on this sub-domain) and one from a random point of the
+    /// box, on the worst open conjunction. A few milliseconds beside an LP; found points are
+    /// replayed like any other.
+    func attack(_ d: Domain, from start: (conjunction: Int, input: [Double])?, worstConjunction: Int, box: Bounds) -> VNNWitness? {
+        guard falsifier.steps > 0 else { return nil }
+        var rng = SplitMix64(seed: falsifier.seed &+ UInt64(d.splits.count) &* 0x9E37_79B9 &+ UInt64(d.splits.last?.neuron ?? 0) &* 31
+                                &+ (d.splits.last?.active == true ? 1 : 0))
+        var starts: [(Int, [Double])] = []
+        if let start { starts.append(start) }
+        starts.append((worstConjunction, box.lower.indices.map { box.lower[$0] + rng.unit() * (box.upper[$0] - box.lower[$0]) }))
+        for (k, x) in starts {
+            if let w = falsifier.descend(from: x, lower: box.lower, upper: box.upper, conjunction: k,
+                                         network: analysis.network, spec: spec, caseIndex: d.caseIndex, steps: falsifier.steps / 2) {
+                return w
+            }
+        }
+        return nil
+    }
+
     /// The unstable neuron whose relaxation costs the worst constraint's bound the most.
     func branchingNeuron(row: Int, captured: [Int: LinearRows], nodes: [Bounds]) -> (node: Int, neuron: Int)? {
         var best: (Int, Int)? = nil
@@ -198,7 +228,7 @@ public struct ReLUBranchAndBound: Sendable {
         return best
     }
 
-    enum LPStep { case empty, found(VNNWitness), open }
+    enum LPStep { case empty, found(VNNWitness), open(candidate: (conjunction: Int, input: [Double])?) }
 
     /// LP bounds of the open constraints, worst first, over the sub-domain: the triangle
     /// relaxation of every unstable ReLU with the clamped bounds as variable bounds (so the
@@ -227,14 +257,14 @@ public struct ReLUBranchAndBound: Sendable {
                 if (safe + con.constant).nextDown > 0 { open[owners[r].conjunction] = false; continue }
                 if let p = VNNWitness.float32Point(x, lower: box.lower, upper: box.upper),
                    let w = VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: caseIndex) { return .found(w) }
-                return .open
+                return .open(candidate: (owners[r].conjunction, x))
             case .infeasible:
                 return .empty
             case .failed:
-                return .open
+                return .open(candidate: nil)
             }
         }
-        return .open
+        return .open(candidate: nil)
     }
 }
 

@@ -80,7 +80,7 @@ public struct PropertyChecker: Sendable {
         }
         let (outcome, stats): (BranchAndBound.Outcome, BranchAndBound.Statistics)
         if spec.inputCount > Self.maxInputsToSplit && ReLUBranchAndBound.applies(to: network) {
-            (outcome, stats) = ReLUBranchAndBound(network: network, spec: spec).run(deadline: deadline, workers: options.workers)
+            (outcome, stats) = ReLUBranchAndBound(network: network, spec: spec, falsifier: options.falsifier).run(deadline: deadline, workers: options.workers)
         } else {
             (outcome, stats) = BranchAndBound(network: network, spec: spec, falsifier: options.falsifier)
                 .run(deadline: deadline, workers: options.workers)
