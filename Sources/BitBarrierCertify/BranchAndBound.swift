@@ -73,20 +73,27 @@ public struct BranchAndBound: Sendable {
         return WorkList(items).run(workers: workers, deadline: deadline) { item, _ in process(item) }
     }
 
+    /// The constraints of a case's open conjunctions, in order, with their conjunction, and
+    /// their coefficient rows on the output (one row each).
+    static func openConstraints(_ c: VNNLibCase, open: [Bool], outputs n: Int)
+        -> (owners: [(conjunction: Int, constraint: OutputConstraint)], rows: LinearRows) {
+        var owners: [(conjunction: Int, constraint: OutputConstraint)] = []
+        for (k, conj) in c.outputDisjuncts.enumerated() where open[k] {
+            for con in conj { owners.append((k, con)) }
+        }
+        var rows = LinearRows(zeros: owners.count, columns: n)
+        for (r, o) in owners.enumerated() {
+            for j in 0..<n { rows.values[r * n + j] = o.constraint.coefficients[j] }
+        }
+        return (owners, rows)
+    }
+
     /// Bounds one box, then closes, refutes or splits it.
     func process(_ item: Item) -> BranchStep<Item> {
         let c = spec.cases[item.caseIndex]
         var open = item.open
         // Rows of the open conjunctions' constraints, in order.
-        var owners: [(conjunction: Int, constraint: OutputConstraint)] = []
-        for (k, conj) in c.outputDisjuncts.enumerated() where open[k] {
-            for con in conj { owners.append((k, con)) }
-        }
-        let n = spec.outputCount
-        var rows = LinearRows(zeros: owners.count, columns: n)
-        for (r, o) in owners.enumerated() {
-            for j in 0..<n { rows.values[r * n + j] = o.constraint.coefficients[j] }
-        }
+        let (owners, rows) = Self.openConstraints(c, open: open, outputs: spec.outputCount)
         let box = Bounds(lower: item.lower, upper: item.upper)
         var lows = [Double](repeating: -.infinity, count: owners.count)
         var nodes: [Bounds] = []

@@ -111,16 +111,8 @@ public struct ReLUBranchAndBound: Sendable {
             return .closed
         }
         var open = d.open
-        var owners: [(conjunction: Int, constraint: OutputConstraint)] = []
-        for (k, conj) in c.outputDisjuncts.enumerated() where open[k] {
-            for con in conj { owners.append((k, con)) }
-        }
+        let (owners, rows) = BranchAndBound.openConstraints(c, open: open, outputs: spec.outputCount)
         guard !owners.isEmpty else { return .closed }
-        let n = spec.outputCount
-        var rows = LinearRows(zeros: owners.count, columns: n)
-        for (r, o) in owners.enumerated() {
-            for j in 0..<n { rows.values[r * n + j] = o.constraint.coefficients[j] }
-        }
         let pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
                                        capturing: Set(relus.map(\.relu)))
         let lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
