@@ -117,7 +117,11 @@ public struct BoundAnalysis: Sendable {
     func tighten(node i: Int, bounds b: Bounds, indices: [Int], box: Bounds, nodes: [Bounds]) -> Bounds {
         let n = b.count
         var tightened = b
-        let highs = lowerBounds(of: LinearRows.identity(n, sign: -1, selecting: indices), at: i, box: box, nodes: nodes)
+        // Read by ReLUs only, a neuron with u <= 0 is y = 0 whatever u is: upper rows settle
+        // as soon as a partial bound proves it (RowSettling).
+        let settle = feedsReLU[i] && i != network.output
+            && network.nodes.allSatisfy { $0.layer is ReLU || !$0.inputs.contains(.node(i)) }
+        let highs = lowerBounds(of: LinearRows.identity(n, sign: -1, selecting: indices), at: i, box: box, nodes: nodes, settlingNonnegative: settle)
         for (k, j) in indices.enumerated() {
             tightened.upper[j] = intersectWithIBP ? min(b.upper[j], -highs[k]) : -highs[k]
         }
@@ -131,19 +135,31 @@ public struct BoundAnalysis: Sendable {
     }
 
     /// Sound lower bounds of rows . value(node t) over the box, given bounds of all nodes before t.
-    public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> [Double] {
-        let (onInput, constant) = substitute(rows, at: t, box: box, nodes: nodes)
-        guard let a = onInput else { return constant }
-        return a.minimum(over: box, plus: constant)
+    ///
+    /// - Parameter settlingNonnegative: only whether each bound is >= 0 matters, and the value
+    ///   only when it is not: rows whose partial bound is already >= 0 leave the pass early with
+    ///   that (sound) bound (`RowSettling`).
+    public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], settlingNonnegative: Bool = false) -> [Double] {
+        let settling = settlingNonnegative ? RowSettling(rows: rows.rows, network: network) : nil
+        let (onInput, constant) = substitute(rows, at: t, box: box, nodes: nodes, settling: settling)
+        let lows = onInput.map { $0.minimum(over: box, plus: constant) } ?? constant
+        return settling?.merged(lows) ?? lows
     }
 
     /// The backward pass itself: rows . value(node t) >= input . x + constant for every x in the
     /// box, with the rows on the input (nil if they never reach it) and the sound constant.
     public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> (input: LinearRows?, constant: [Double]) {
+        substitute(rows, at: t, box: box, nodes: nodes, settling: nil)
+    }
+
+    func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], settling: RowSettling?) -> (input: LinearRows?, constant: [Double]) {
         var pending: [Int: LinearRows] = [t: rows]
         var constant = [Double](repeating: 0, count: rows.rows)
         var onInput: LinearRows? = nil
         for i in stride(from: t, through: 0, by: -1) {
+            if let s = settling, s.checkpoints[i], pending[i] != nil {
+                s.settle(pending: &pending, input: &onInput, constant: &constant, box: box, nodes: nodes)
+            }
             guard let a = pending.removeValue(forKey: i) else { continue }
             let node = network.nodes[i]
             let inputBounds = node.inputs.map { bounds(of: $0, box: box, nodes: nodes) }
