@@ -152,7 +152,11 @@ public struct BoundAnalysis: Sendable {
     func tighten(node i: Int, bounds b: Bounds, indices: [Int], box: Bounds, nodes: [Bounds]) -> Bounds {
         let n = b.count
         var tightened = b
-        let highs = lowerBounds(of: LinearRows.identity(n, sign: -1, selecting: indices), at: i, box: box, nodes: nodes)
+        // Read by ReLUs only, a neuron with u <= 0 is y = 0 whatever u is: upper rows settle
+        // as soon as a partial bound proves it (RowSettling).
+        let settle = feedsReLU[i] && i != network.output
+            && network.nodes.allSatisfy { $0.layer is ReLU || !$0.inputs.contains(.node(i)) }
+        let highs = lowerBounds(of: LinearRows.identity(n, sign: -1, selecting: indices), at: i, box: box, nodes: nodes, settlingNonnegative: settle)
         for (k, j) in indices.enumerated() {
             tightened.upper[j] = intersectWithIBP ? min(b.upper[j], -highs[k]) : -highs[k]
         }
@@ -166,28 +170,43 @@ public struct BoundAnalysis: Sendable {
     }
 
     /// Sound lower bounds of rows . value(node t) over the box, given bounds of all nodes before t.
-    public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> [Double] {
-        let (onInput, constant) = substitute(rows, at: t, box: box, nodes: nodes)
-        guard let a = onInput else { return constant }
-        return a.minimum(over: box, plus: constant)
+    ///
+    /// - Parameter settlingNonnegative: only whether each bound is >= 0 matters, and the value
+    ///   only when it is not: rows whose partial bound is already >= 0 leave the pass early with
+    ///   that (sound) bound (`RowSettling`).
+    public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], settlingNonnegative: Bool = false) -> [Double] {
+        let settling = settlingNonnegative ? RowSettling(rows: rows.rows, network: network) : nil
+        let pass = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: settling)
+        let lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        return settling?.merged(lows) ?? lows
     }
 
     /// The backward pass itself: rows . value(node t) >= input . x + constant for every x in the
     /// box, with the rows on the input (nil if they never reach it) and the sound constant.
     public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> (input: LinearRows?, constant: [Double]) {
-        let r = substitute(rows, at: t, box: box, nodes: nodes, capturing: [])
+        let r = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: nil)
         return (r.input, r.constant)
     }
 
     /// The backward pass, also returning the rows reached at each node of `capturing` (the
-    /// coefficients on that node's output; branch and bound scores ReLUs with them).
+    /// coefficients on that node's output; branch and bound scores ReLUs with them). With
+    /// `settling`, rows a partial bound already settles leave the pass early (``RowSettling``;
+    /// not combined with capturing).
     public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>)
+        -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows]) {
+        substitute(rows, at: t, box: box, nodes: nodes, capturing: capturing, settling: nil)
+    }
+
+    func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>, settling: RowSettling?)
         -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows]) {
         var captured: [Int: LinearRows] = [:]
         var pending: [Int: LinearRows] = [t: rows]
         var constant = [Double](repeating: 0, count: rows.rows)
         var onInput: LinearRows? = nil
         for i in stride(from: t, through: 0, by: -1) {
+            if let s = settling, s.checkpoints[i], pending[i] != nil {
+                s.settle(pending: &pending, input: &onInput, constant: &constant, box: box, nodes: nodes)
+            }
             guard let a = pending.removeValue(forKey: i) else { continue }
             if capturing.contains(i) { captured[i] = a }
             let node = network.nodes[i]

@@ -14,22 +14,25 @@ extension LinearRows {
         box.lower.withUnsafeBufferPointer { lo in
         box.upper.withUnsafeBufferPointer { hi in
             for r in 0..<rows {
-                // t_j = a_j l_j or a_j u_j by sign (the other product is an exact 0), four lanes
-                // at a time; the bound below holds for any summation order.
+                // t_j = max(a_j, 0) l_j + min(a_j, 0) u_j (the other product is an exact 0; a NaN
+                // coefficient stays NaN), in four lanes; the bound below holds for any
+                // summation order.
                 let row = a.baseAddress! + r * n
-                var s4 = SIMD4<Double>(repeating: 0), m4 = SIMD4<Double>(repeating: 0)
-                let zero = SIMD4<Double>(repeating: 0)
+                var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+                var m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0
                 var j = 0
                 while j + 4 <= lanes {
-                    let av = SIMD4<Double>(row[j], row[j + 1], row[j + 2], row[j + 3])
-                    let t = av.replacing(with: zero, where: av .< zero) * SIMD4<Double>(lo[j], lo[j + 1], lo[j + 2], lo[j + 3])
-                        + av.replacing(with: zero, where: av .> zero) * SIMD4<Double>(hi[j], hi[j + 1], hi[j + 2], hi[j + 3])
-                    s4 += t
-                    m4 += SIMD4<Double>(abs(t[0]), abs(t[1]), abs(t[2]), abs(t[3]))
+                    let a0 = row[j], a1 = row[j + 1], a2 = row[j + 2], a3 = row[j + 3]
+                    let t0 = (a0 < 0 ? 0 : a0) * lo[j] + (a0 > 0 ? 0 : a0) * hi[j]
+                    let t1 = (a1 < 0 ? 0 : a1) * lo[j + 1] + (a1 > 0 ? 0 : a1) * hi[j + 1]
+                    let t2 = (a2 < 0 ? 0 : a2) * lo[j + 2] + (a2 > 0 ? 0 : a2) * hi[j + 2]
+                    let t3 = (a3 < 0 ? 0 : a3) * lo[j + 3] + (a3 > 0 ? 0 : a3) * hi[j + 3]
+                    s0 += t0; s1 += t1; s2 += t2; s3 += t3
+                    m0 += abs(t0); m1 += abs(t1); m2 += abs(t2); m3 += abs(t3)
                     j += 4
                 }
-                var s = constant[r] + ((s4[0] + s4[1]) + (s4[2] + s4[3]))
-                var mag = abs(constant[r]) + ((m4[0] + m4[1]) + (m4[2] + m4[3]))
+                var s = constant[r] + ((s0 + s1) + (s2 + s3))
+                var mag = abs(constant[r]) + ((m0 + m1) + (m2 + m3))
                 while j < n {
                     let aj = row[j]
                     if aj != 0 {

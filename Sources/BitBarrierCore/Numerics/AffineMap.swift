@@ -120,10 +120,26 @@ public struct AffineMap: Sendable {
     public func backward(_ a: LinearRows, input x: Bounds) -> BackwardStep {
         precondition(a.columns == outputs, "AffineMap.backward: \(a.columns) columns for \(outputs) outputs")
         let m = x.magnitude
-        // v = |W| m + |b|, an estimate; its own error is inside errorFactor's second gamma.
-        let wm = Self.multiply(absolute, m, outputs: outputs, inputs: inputs)
-        var v = [Double](repeating: 0, count: outputs)
-        for k in 0..<outputs { v[k] = wm[k] + abs(bias[k]) }
+        // v = |W| m + |b|, an estimate (its own error is inside errorFactor's second gamma),
+        // needed only on the columns where some row of a is nonzero.
+        let next: [Double], v: [Double]
+        switch storage {
+        case .dense(let w):
+            (next, v) = Self.denseBackward(a, w, absolute: absolute, bias: bias, magnitude: m, inputs: inputs)
+        case .sparse(let rs, let col, let val):
+            let wm = Self.multiply(absolute, m, outputs: outputs, inputs: inputs)
+            v = (0..<outputs).map { wm[$0] + abs(bias[$0]) }
+            var out = [Double](repeating: 0, count: a.rows * inputs)
+            for r in 0..<a.rows {
+                let ab = r * outputs, ob = r * inputs
+                for k in 0..<outputs {
+                    let ak = a.values[ab + k]
+                    if ak == 0 { continue }
+                    for e in rs[k]..<rs[k + 1] { out[ob + col[e]] += ak * val[e] }
+                }
+            }
+            next = out
+        }
         let f = errorFactor
         var constant = [Double](repeating: 0, count: a.rows)
         a.values.withUnsafeBufferPointer { av in
@@ -137,70 +153,7 @@ public struct AffineMap: Sendable {
         }
         }
         }
-        let next: [Double]
-        switch storage {
-        case .dense(let w):
-            if let units = a.unitRows() {
-                // Rows +/- e_k (the first step when bounding a layer's neurons): a W is a
-                // signed gather of rows of W, exact, no product needed.
-                next = [Double](unsafeUninitializedCapacity: a.rows * inputs) { out, count in
-                    w.withUnsafeBufferPointer { wv in
-                        for (r, (k, sign)) in units.enumerated() {
-                            for j in 0..<inputs { out[r * inputs + j] = sign * wv[k * inputs + j] }
-                        }
-                    }
-                    count = a.rows * inputs
-                }
-            } else {
-                next = Self.multiplySkippingZeroColumns(a, w, inputs: inputs)
-            }
-        case .sparse(let rs, let col, let val):
-            var out = [Double](repeating: 0, count: a.rows * inputs)
-            for r in 0..<a.rows {
-                let ab = r * outputs, ob = r * inputs
-                for k in 0..<outputs {
-                    let ak = a.values[ab + k]
-                    if ak == 0 { continue }
-                    for e in rs[k]..<rs[k + 1] { out[ob + col[e]] += ak * val[e] }
-                }
-            }
-            next = out
-        }
         return BackwardStep(inputs: [LinearRows(rows: a.rows, columns: inputs, values: next)], constant: constant)
-    }
-
-    /// a W for dense W, leaving out the columns of a that are zero in every row (outputs no row
-    /// depends on: inactive ReLUs upstream). Exact: a W = sum over k of a[:, k] W[k, :], and the
-    /// dropped terms are zero. Pays off when a sizeable share of the columns is dead.
-    static func multiplySkippingZeroColumns(_ a: LinearRows, _ w: [Double], inputs: Int) -> [Double] {
-        let (rows, k) = (a.rows, a.columns)
-        var live = [Bool](repeating: false, count: k)
-        a.values.withUnsafeBufferPointer { av in
-            for r in 0..<rows {
-                let base = r * k
-                for j in 0..<k where av[base + j] != 0 { live[j] = true }
-            }
-        }
-        let kept = (0..<k).filter { live[$0] }
-        if kept.count * 10 >= k * 9 {
-            return BLAS.multiply(a.values, w, m: rows, k: k, n: inputs)
-        }
-        let n = kept.count
-        let ac = [Double](unsafeUninitializedCapacity: rows * n) { out, count in
-            a.values.withUnsafeBufferPointer { av in
-                for r in 0..<rows { for (c, j) in kept.enumerated() { out[r * n + c] = av[r * k + j] } }
-            }
-            count = rows * n
-        }
-        let wc = [Double](unsafeUninitializedCapacity: n * inputs) { out, count in
-            w.withUnsafeBufferPointer { wv in
-                for (c, j) in kept.enumerated() {
-                    (out.baseAddress! + c * inputs).update(from: wv.baseAddress! + j * inputs, count: inputs)
-                }
-            }
-            count = n * inputs
-        }
-        return BLAS.multiply(ac, wc, m: rows, k: n, n: inputs)
     }
 
     /// Transposed product g W (the gradient of g . y with respect to x).

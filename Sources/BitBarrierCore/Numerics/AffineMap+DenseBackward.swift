@@ -1,0 +1,101 @@
+extension AffineMap {
+    /// a W for a dense W (row-major outputs x inputs), and the error weights
+    /// v_k = |W_k| . m + |b_k| on every column k of a that is nonzero in some row (0 on the
+    /// others: no row reads them, so no error term uses them).
+    ///
+    /// - Rows +/- e_k (the first step when bounding a layer's neurons): a W is a signed gather
+    ///   of rows of W, exact, no product.
+    /// - Otherwise the columns of a that are zero in every row (outputs no row depends on:
+    ///   inactive ReLUs upstream) are left out: a W = sum over k of a[:, k] W[k, :], and the
+    ///   dropped terms are exact zeros. The kept rows of W are copied once for the product and
+    ///   v is computed in the same pass over them, instead of a pass over all of |W|.
+    /// - With 90% of the columns or more live: the plain product, and |W| m as one
+    ///   matrix-vector product.
+    ///
+    /// v is a round-to-nearest estimate in any summation order; its error is covered by
+    /// `errorFactor` (Proofs/AffineMap.md).
+    static func denseBackward(_ a: LinearRows, _ w: [Double], absolute: Storage, bias: [Double],
+                              magnitude m: [Double], inputs: Int) -> (product: [Double], v: [Double]) {
+        let (rows, k) = (a.rows, a.columns)
+        var v = [Double](repeating: 0, count: k)
+        if let units = a.unitRows() {
+            let product = [Double](unsafeUninitializedCapacity: rows * inputs) { out, count in
+                w.withUnsafeBufferPointer { wv in
+                m.withUnsafeBufferPointer { mv in
+                    for (r, (j, sign)) in units.enumerated() {
+                        let weights = copyRow(wv.baseAddress! + j * inputs, to: out.baseAddress! + r * inputs,
+                                              sign: sign, magnitude: mv.baseAddress!, count: inputs)
+                        v[j] = weights + abs(bias[j])
+                    }
+                }
+                }
+                count = rows * inputs
+            }
+            return (product, v)
+        }
+        // Column j is live when some row's entry has nonzero magnitude bits: OR the bit patterns
+        // down each column (branch-free, vectorisable), then drop the sign bit.
+        var bits = [UInt64](repeating: 0, count: k)
+        a.values.withUnsafeBufferPointer { av in
+        bits.withUnsafeMutableBufferPointer { bv in
+            for r in 0..<rows {
+                let row = av.baseAddress! + r * k
+                for j in 0..<k { bv[j] |= row[j].bitPattern }
+            }
+        }
+        }
+        let kept = (0..<k).filter { bits[$0] << 1 != 0 }
+        if kept.count * 10 >= k * 9 {
+            let wm = multiply(absolute, m, outputs: k, inputs: inputs)
+            for j in 0..<k { v[j] = wm[j] + abs(bias[j]) }
+            return (BLAS.multiply(a.values, w, m: rows, k: k, n: inputs), v)
+        }
+        let n = kept.count
+        let ac = [Double](unsafeUninitializedCapacity: rows * n) { out, count in
+            a.values.withUnsafeBufferPointer { av in
+            kept.withUnsafeBufferPointer { kv in
+                for r in 0..<rows {
+                    let from = av.baseAddress! + r * k, to = out.baseAddress! + r * n
+                    for c in 0..<n { to[c] = from[kv[c]] }
+                }
+            }
+            }
+            count = rows * n
+        }
+        let wc = [Double](unsafeUninitializedCapacity: n * inputs) { out, count in
+            w.withUnsafeBufferPointer { wv in
+            m.withUnsafeBufferPointer { mv in
+                for (c, j) in kept.enumerated() {
+                    let weights = copyRow(wv.baseAddress! + j * inputs, to: out.baseAddress! + c * inputs,
+                                          sign: 1, magnitude: mv.baseAddress!, count: inputs)
+                    v[j] = weights + abs(bias[j])
+                }
+            }
+            }
+            count = n * inputs
+        }
+        return (BLAS.multiply(ac, wc, m: rows, k: n, n: inputs), v)
+    }
+
+    /// Writes sign * src to dst (sign is +1 or -1: exact) and returns sum_j |src_j| m_j in
+    /// round-to-nearest, four lanes at a time (an estimate; any order).
+    @inline(__always)
+    static func copyRow(_ src: UnsafePointer<Double>, to dst: UnsafeMutablePointer<Double>, sign: Double,
+                        magnitude m: UnsafePointer<Double>, count n: Int) -> Double {
+        var t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
+        var j = 0
+        while j + 4 <= n {
+            let x0 = src[j], x1 = src[j + 1], x2 = src[j + 2], x3 = src[j + 3]
+            dst[j] = sign * x0; dst[j + 1] = sign * x1; dst[j + 2] = sign * x2; dst[j + 3] = sign * x3
+            t0 += abs(x0) * m[j]; t1 += abs(x1) * m[j + 1]; t2 += abs(x2) * m[j + 2]; t3 += abs(x3) * m[j + 3]
+            j += 4
+        }
+        var total = (t0 + t1) + (t2 + t3)
+        while j < n {
+            dst[j] = sign * src[j]
+            total += abs(src[j]) * m[j]
+            j += 1
+        }
+        return total
+    }
+}
