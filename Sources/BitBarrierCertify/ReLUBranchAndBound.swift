@@ -31,6 +31,8 @@ public struct ReLUBranchAndBound: Sendable {
     public let spec: VNNLibSpec
     /// (ReLU node, its input node) for every ReLU whose input is a node.
     let relus: [(relu: Int, pre: Int)]
+    /// The ReLU nodes, whose backward rows each pass captures for branching.
+    let reluNodes: Set<Int>
     /// Time limit of one LP, seconds.
     public var lpTimeLimit: Double = 10
     /// Whether sub-domains CROWN leaves open are bounded by LP before they are split.
@@ -48,6 +50,7 @@ public struct ReLUBranchAndBound: Sendable {
             if case .node(let j) = node.inputs[0] { pairs.append((i, j)) }
         }
         relus = pairs
+        reluNodes = Set(pairs.map(\.0))
     }
 
     /// Whether the network's nonlinearities are all ReLUs fed by nodes (what this search splits):
@@ -114,7 +117,7 @@ public struct ReLUBranchAndBound: Sendable {
         let (owners, rows) = BranchAndBound.openConstraints(c, open: open, outputs: spec.outputCount)
         guard !owners.isEmpty else { return .closed }
         let pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
-                                       capturing: Set(relus.map(\.relu)))
+                                       capturing: reluNodes)
         let lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
         let (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
         for k in excluded { open[k] = false }
