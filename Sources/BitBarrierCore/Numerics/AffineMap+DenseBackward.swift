@@ -3,28 +3,34 @@ extension AffineMap {
     /// v_k = |W_k| . m + |b_k| on every column k of a that is nonzero in some row (0 on the
     /// others: no row reads them, so no error term uses them).
     ///
+    /// - Inputs whose bounds are [0, 0] (after inactive ReLUs) are exactly 0 for every point of
+    ///   the box: their coefficients are left at 0 and never computed (m_j = 0 there, so v is
+    ///   unchanged). Between two ReLU layers this skips most of the product's columns.
     /// - Rows +/- e_k (the first step when bounding a layer's neurons): a W is a signed gather
     ///   of rows of W, exact, no product.
     /// - Otherwise the columns of a that are zero in every row (outputs no row depends on:
     ///   inactive ReLUs upstream) are left out: a W = sum over k of a[:, k] W[k, :], and the
     ///   dropped terms are exact zeros. The kept rows of W are copied once for the product and
     ///   v is computed in the same pass over them, instead of a pass over all of |W|.
-    /// - With 90% of the columns or more live: the plain product, and |W| m as one
-    ///   matrix-vector product.
+    /// - With 90% of the columns or more live (and of the inputs): the plain product, and
+    ///   |W| m as one matrix-vector product.
     ///
     /// v is a round-to-nearest estimate in any summation order; its error is covered by
     /// `errorFactor` (Proofs/AffineMap.md).
     static func denseBackward(_ a: LinearRows, _ w: [Double], absolute: Storage, bias: [Double],
-                              magnitude m: [Double], inputs: Int) -> (product: [Double], v: [Double]) {
+                              input x: Bounds, magnitude m: [Double], inputs: Int) -> (product: [Double], v: [Double]) {
         let (rows, k) = (a.rows, a.columns)
         var v = [Double](repeating: 0, count: k)
+        let support = (0..<inputs).filter { !(x.lower[$0] == 0 && x.upper[$0] == 0) }
+        let columns: [Int]? = support.count * 10 < inputs * 9 ? support : nil
         if let units = a.unitRows() {
             let product = [Double](unsafeUninitializedCapacity: rows * inputs) { out, count in
+                if columns != nil { out.initialize(repeating: 0) }
                 w.withUnsafeBufferPointer { wv in
                 m.withUnsafeBufferPointer { mv in
                     for (r, (j, sign)) in units.enumerated() {
-                        let weights = copyRow(wv.baseAddress! + j * inputs, to: out.baseAddress! + r * inputs,
-                                              sign: sign, magnitude: mv.baseAddress!, count: inputs)
+                        let weights = copyRow(wv.baseAddress! + j * inputs, columns: columns, to: out.baseAddress! + r * inputs,
+                                              scattered: true, sign: sign, magnitude: mv.baseAddress!, count: inputs)
                         v[j] = weights + abs(bias[j])
                     }
                 }
@@ -45,12 +51,12 @@ extension AffineMap {
         }
         }
         let kept = (0..<k).filter { bits[$0] << 1 != 0 }
-        if kept.count * 10 >= k * 9 {
+        if kept.count * 10 >= k * 9 && columns == nil {
             let wm = multiply(absolute, m, outputs: k, inputs: inputs)
             for j in 0..<k { v[j] = wm[j] + abs(bias[j]) }
             return (BLAS.multiply(a.values, w, m: rows, k: k, n: inputs), v)
         }
-        let n = kept.count
+        let n = kept.count, width = columns?.count ?? inputs
         let ac = [Double](unsafeUninitializedCapacity: rows * n) { out, count in
             a.values.withUnsafeBufferPointer { av in
             kept.withUnsafeBufferPointer { kv in
@@ -62,26 +68,49 @@ extension AffineMap {
             }
             count = rows * n
         }
-        let wc = [Double](unsafeUninitializedCapacity: n * inputs) { out, count in
+        let wc = [Double](unsafeUninitializedCapacity: n * width) { out, count in
             w.withUnsafeBufferPointer { wv in
             m.withUnsafeBufferPointer { mv in
                 for (c, j) in kept.enumerated() {
-                    let weights = copyRow(wv.baseAddress! + j * inputs, to: out.baseAddress! + c * inputs,
-                                          sign: 1, magnitude: mv.baseAddress!, count: inputs)
+                    let weights = copyRow(wv.baseAddress! + j * inputs, columns: columns, to: out.baseAddress! + c * width,
+                                          scattered: false, sign: 1, magnitude: mv.baseAddress!, count: inputs)
                     v[j] = weights + abs(bias[j])
                 }
             }
             }
-            count = n * inputs
+            count = n * width
         }
-        return (BLAS.multiply(ac, wc, m: rows, k: n, n: inputs), v)
+        let product = BLAS.multiply(ac, wc, m: rows, k: n, n: width)
+        guard let columns else { return (product, v) }
+        let full = [Double](unsafeUninitializedCapacity: rows * inputs) { out, count in
+            out.initialize(repeating: 0)
+            product.withUnsafeBufferPointer { pv in
+                for r in 0..<rows {
+                    let from = pv.baseAddress! + r * width, to = out.baseAddress! + r * inputs
+                    for (c, j) in columns.enumerated() { to[j] = from[c] }
+                }
+            }
+            count = rows * inputs
+        }
+        return (full, v)
     }
 
-    /// Writes sign * src to dst (sign is +1 or -1: exact) and returns sum_j |src_j| m_j in
-    /// round-to-nearest, four lanes at a time (an estimate; any order).
+    /// Writes sign * src[j] (sign is +1 or -1: exact) for j in `columns` (every j < n when nil)
+    /// to dst[j] (`scattered`) or to dst[0], dst[1], ... in order, and returns
+    /// sum_j |src_j| m_j over those j in round-to-nearest, four lanes at a time (an estimate;
+    /// any order).
     @inline(__always)
-    static func copyRow(_ src: UnsafePointer<Double>, to dst: UnsafeMutablePointer<Double>, sign: Double,
-                        magnitude m: UnsafePointer<Double>, count n: Int) -> Double {
+    static func copyRow(_ src: UnsafePointer<Double>, columns: [Int]?, to dst: UnsafeMutablePointer<Double>, scattered: Bool,
+                        sign: Double, magnitude m: UnsafePointer<Double>, count n: Int) -> Double {
+        if let columns {
+            var total = 0.0
+            for (c, j) in columns.enumerated() {
+                let x = src[j]
+                dst[scattered ? j : c] = sign * x
+                total += abs(x) * m[j]
+            }
+            return total
+        }
         var t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
         var j = 0
         while j + 4 <= n {

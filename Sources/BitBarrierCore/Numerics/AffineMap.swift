@@ -125,7 +125,7 @@ public struct AffineMap: Sendable {
         let next: [Double], v: [Double]
         switch storage {
         case .dense(let w):
-            (next, v) = Self.denseBackward(a, w, absolute: absolute, bias: bias, magnitude: m, inputs: inputs)
+            (next, v) = Self.denseBackward(a, w, absolute: absolute, bias: bias, input: x, magnitude: m, inputs: inputs)
         case .sparse(let rs, let col, let val):
             let wm = Self.multiply(absolute, m, outputs: outputs, inputs: inputs)
             v = (0..<outputs).map { wm[$0] + abs(bias[$0]) }
