@@ -99,9 +99,17 @@ public struct AffineMap: Sendable {
             r[j] = max(x.upper[j] - mid, mid - x.lower[j]).nextUp
             cr[j] = (abs(mid) + r[j]).nextUp
         }
-        let wc = Self.multiply(storage, c, outputs: outputs, inputs: n)
-        let wr = Self.multiply(absolute, r, outputs: outputs, inputs: n)
-        let mag = Self.multiply(absolute, cr, outputs: outputs, inputs: n)
+        let wc: [Double], wr: [Double], mag: [Double]
+        if case .dense(let w) = storage {
+            // Inputs bounded [0, 0] are exactly 0: their columns are skipped when many.
+            let support = (0..<n).filter { !(x.lower[$0] == 0 && x.upper[$0] == 0) }
+            (wc, wr, mag) = Self.denseIntervalProducts(w, center: c, radius: r, magnitude: cr,
+                                                       columns: support.count * 10 < n * 9 ? support : nil, outputs: outputs, inputs: n)
+        } else {
+            wc = Self.multiply(storage, c, outputs: outputs, inputs: n)
+            wr = Self.multiply(absolute, r, outputs: outputs, inputs: n)
+            mag = Self.multiply(absolute, cr, outputs: outputs, inputs: n)
+        }
         let f = errorFactor
         var lo = [Double](repeating: 0, count: outputs)
         var hi = lo

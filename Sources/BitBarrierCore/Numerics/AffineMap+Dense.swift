@@ -127,4 +127,63 @@ extension AffineMap {
         }
         return total
     }
+
+    /// (W c, |W| r, |W| cr) for a dense W in one pass over W (|W| taken on the fly), visiting
+    /// only the given input columns when `columns` is not nil (the others are inputs bounded
+    /// [0, 0], exactly 0 on the box). Round-to-nearest in four lanes: `propagate`'s error term
+    /// holds for any summation order.
+    static func denseIntervalProducts(_ w: [Double], center c: [Double], radius r: [Double], magnitude cr: [Double],
+                                      columns: [Int]?, outputs: Int, inputs n: Int) -> (wc: [Double], wr: [Double], mag: [Double]) {
+        var wc = [Double](repeating: 0, count: outputs), wr = wc, mag = wc
+        w.withUnsafeBufferPointer { wv in
+        c.withUnsafeBufferPointer { cv in
+        r.withUnsafeBufferPointer { rv in
+        cr.withUnsafeBufferPointer { qv in
+            for i in 0..<outputs {
+                let row = wv.baseAddress! + i * n
+                var s0 = 0.0, s1 = 0.0, t0 = 0.0, t1 = 0.0, q0 = 0.0, q1 = 0.0
+                if let columns {
+                    let count = columns.count
+                    var k = 0
+                    while k + 2 <= count {
+                        let j0 = columns[k], j1 = columns[k + 1]
+                        let w0 = row[j0], w1 = row[j1]
+                        let a0 = abs(w0), a1 = abs(w1)
+                        s0 += w0 * cv[j0]; s1 += w1 * cv[j1]
+                        t0 += a0 * rv[j0]; t1 += a1 * rv[j1]
+                        q0 += a0 * qv[j0]; q1 += a1 * qv[j1]
+                        k += 2
+                    }
+                    if k < count {
+                        let j = columns[k], x = row[j]
+                        s0 += x * cv[j]; t0 += abs(x) * rv[j]; q0 += abs(x) * qv[j]
+                    }
+                } else {
+                    var s2 = 0.0, s3 = 0.0, t2 = 0.0, t3 = 0.0, q2 = 0.0, q3 = 0.0
+                    var j = 0
+                    while j + 4 <= n {
+                        let w0 = row[j], w1 = row[j + 1], w2 = row[j + 2], w3 = row[j + 3]
+                        let a0 = abs(w0), a1 = abs(w1), a2 = abs(w2), a3 = abs(w3)
+                        s0 += w0 * cv[j]; s1 += w1 * cv[j + 1]; s2 += w2 * cv[j + 2]; s3 += w3 * cv[j + 3]
+                        t0 += a0 * rv[j]; t1 += a1 * rv[j + 1]; t2 += a2 * rv[j + 2]; t3 += a3 * rv[j + 3]
+                        q0 += a0 * qv[j]; q1 += a1 * qv[j + 1]; q2 += a2 * qv[j + 2]; q3 += a3 * qv[j + 3]
+                        j += 4
+                    }
+                    while j < n {
+                        let x = row[j]
+                        s0 += x * cv[j]; t0 += abs(x) * rv[j]; q0 += abs(x) * qv[j]
+                        j += 1
+                    }
+                    s0 += s2; s1 += s3; t0 += t2; t1 += t3; q0 += q2; q1 += q3
+                }
+                wc[i] = s0 + s1
+                wr[i] = t0 + t1
+                mag[i] = q0 + q1
+            }
+        }
+        }
+        }
+        }
+        return (wc, wr, mag)
+    }
 }
