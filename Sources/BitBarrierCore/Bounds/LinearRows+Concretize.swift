@@ -10,6 +10,12 @@ extension LinearRows {
         let n = columns
         // The lanes multiply zero coefficients too: only with finite bounds (0 * inf is NaN).
         let lanes = box.lower.allSatisfy(\.isFinite) && box.upper.allSatisfy(\.isFinite) ? n : 0
+        // Columns whose bounds are [0, 0] (inactive ReLUs) contribute exactly 0: with many of
+        // them, only the others are visited.
+        let support = (0..<n).filter { !(box.lower[$0] == 0 && box.upper[$0] == 0) }
+        if lanes == n && support.count * 4 < n * 3 {
+            return minimum(over: box, columns: support, plus: constant, gamma: g)
+        }
         values.withUnsafeBufferPointer { a in
         box.lower.withUnsafeBufferPointer { lo in
         box.upper.withUnsafeBufferPointer { hi in
@@ -45,6 +51,47 @@ extension LinearRows {
                 let err = (g * mag * (1 + 4 * FloatError.unitRoundoff)).nextUp + Double(columns + 2) * FloatError.eta
                 result[r] = (s - err).nextDown
             }
+        }
+        }
+        }
+        return result
+    }
+
+    /// `minimum(over:plus:)` visiting only the given columns (the others have bounds [0, 0]),
+    /// with the same error bound (gamma_{n+2} for the full row length n, at least gamma for
+    /// the terms visited).
+    private func minimum(over box: Bounds, columns support: [Int], plus constant: [Double], gamma g: Double) -> [Double] {
+        var result = [Double](repeating: 0, count: rows)
+        let n = columns, count = support.count
+        values.withUnsafeBufferPointer { a in
+        box.lower.withUnsafeBufferPointer { lo in
+        box.upper.withUnsafeBufferPointer { hi in
+        support.withUnsafeBufferPointer { col in
+            for r in 0..<rows {
+                let row = a.baseAddress! + r * n
+                var s0 = 0.0, s1 = 0.0, m0 = 0.0, m1 = 0.0
+                var c = 0
+                while c + 2 <= count {
+                    let j0 = col[c], j1 = col[c + 1]
+                    let a0 = row[j0], a1 = row[j1]
+                    let t0 = (a0 < 0 ? 0 : a0) * lo[j0] + (a0 > 0 ? 0 : a0) * hi[j0]
+                    let t1 = (a1 < 0 ? 0 : a1) * lo[j1] + (a1 > 0 ? 0 : a1) * hi[j1]
+                    s0 += t0; s1 += t1
+                    m0 += abs(t0); m1 += abs(t1)
+                    c += 2
+                }
+                var s = constant[r] + (s0 + s1)
+                var mag = abs(constant[r]) + (m0 + m1)
+                if c < count {
+                    let j = col[c], aj = row[j]
+                    let t = (aj < 0 ? 0 : aj) * lo[j] + (aj > 0 ? 0 : aj) * hi[j]
+                    s += t
+                    mag += abs(t)
+                }
+                let err = (g * mag * (1 + 4 * FloatError.unitRoundoff)).nextUp + Double(n + 2) * FloatError.eta
+                result[r] = (s - err).nextDown
+            }
+        }
         }
         }
         }

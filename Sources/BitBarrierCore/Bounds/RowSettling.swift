@@ -21,6 +21,10 @@ final class RowSettling {
     private(set) var live: [Int]
     /// The sound lower bound of every settled row (by original index); NaN for a live row.
     private(set) var settled: [Double]
+    /// Whether a nonlinear node has been reached: before the first one the rows are an affine
+    /// image of the pending nodes, whose partial bound is the interval bound the caller already
+    /// had, so that checkpoint is skipped.
+    private var relaxed = false
 
     init(rows: Int, network: Network) {
         live = Array(0..<rows)
@@ -37,6 +41,7 @@ final class RowSettling {
     /// its `plus` argument: each step is a lower bound of its part plus a lower bound of the rest.
     func settle(pending: inout [Int: LinearRows], input: inout LinearRows?, constant: inout [Double],
                 box: Bounds, nodes: [Bounds]) {
+        guard relaxed else { relaxed = true; return }
         guard !live.isEmpty else { return }
         var partial = constant
         for (v, a) in pending { partial = a.minimum(over: nodes[v], plus: partial) }

@@ -51,18 +51,30 @@ public struct LinearRows: Sendable {
     public func unitRows() -> [(Int, Double)]? {
         var result: [(Int, Double)] = []
         result.reserveCapacity(rows)
-        for r in 0..<rows {
-            var found: (Int, Double)? = nil
-            for j in 0..<columns {
-                let v = values[r * columns + j]
-                if v == 0 { continue }
-                guard found == nil, v == 1 || v == -1 else { return nil }
-                found = (j, v)
+        let n = columns
+        return values.withUnsafeBufferPointer { buffer -> [(Int, Double)]? in
+            for r in 0..<rows {
+                let row = buffer.baseAddress! + r * n
+                var found: (Int, Double)? = nil
+                var j = 0
+                while j < n {
+                    // Four entries of zero magnitude at once (the sign bit shifted out).
+                    if j + 4 <= n && (row[j].bitPattern | row[j + 1].bitPattern | row[j + 2].bitPattern | row[j + 3].bitPattern) << 1 == 0 {
+                        j += 4
+                        continue
+                    }
+                    let v = row[j]
+                    if v != 0 {
+                        guard found == nil, v == 1 || v == -1 else { return nil }
+                        found = (j, v)
+                    }
+                    j += 1
+                }
+                guard let f = found else { return nil }
+                result.append(f)
             }
-            guard let f = found else { return nil }
-            result.append(f)
+            return result
         }
-        return result
     }
 
     public static func identity(_ n: Int, sign: Double = 1, selecting indices: [Int]? = nil) -> LinearRows {

@@ -99,9 +99,17 @@ public struct AffineMap: Sendable {
             r[j] = max(x.upper[j] - mid, mid - x.lower[j]).nextUp
             cr[j] = (abs(mid) + r[j]).nextUp
         }
-        let wc = Self.multiply(storage, c, outputs: outputs, inputs: n)
-        let wr = Self.multiply(absolute, r, outputs: outputs, inputs: n)
-        let mag = Self.multiply(absolute, cr, outputs: outputs, inputs: n)
+        let wc: [Double], wr: [Double], mag: [Double]
+        if case .dense(let w) = storage {
+            // Inputs bounded [0, 0] are exactly 0: their columns are skipped when many.
+            let support = (0..<n).filter { !(x.lower[$0] == 0 && x.upper[$0] == 0) }
+            (wc, wr, mag) = Self.denseIntervalProducts(w, center: c, radius: r, magnitude: cr,
+                                                       columns: support.count * 10 < n * 9 ? support : nil, outputs: outputs, inputs: n)
+        } else {
+            wc = Self.multiply(storage, c, outputs: outputs, inputs: n)
+            wr = Self.multiply(absolute, r, outputs: outputs, inputs: n)
+            mag = Self.multiply(absolute, cr, outputs: outputs, inputs: n)
+        }
         let f = errorFactor
         var lo = [Double](repeating: 0, count: outputs)
         var hi = lo
@@ -125,7 +133,7 @@ public struct AffineMap: Sendable {
         let next: [Double], v: [Double]
         switch storage {
         case .dense(let w):
-            (next, v) = Self.denseBackward(a, w, absolute: absolute, bias: bias, magnitude: m, inputs: inputs)
+            (next, v) = Self.denseBackward(a, w, absolute: absolute, bias: bias, input: x, magnitude: m, inputs: inputs)
         case .sparse(let rs, let col, let val):
             let wm = Self.multiply(absolute, m, outputs: outputs, inputs: inputs)
             v = (0..<outputs).map { wm[$0] + abs(bias[$0]) }

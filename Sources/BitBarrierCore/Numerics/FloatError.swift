@@ -63,16 +63,15 @@ public enum FloatError {
     /// times the sum of magnitudes) holds for any order.
     @inline(__always)
     public static func dotAndMagnitude(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafePointer<Double>, count n: Int) -> (Double, Double) {
-        var s4 = SIMD4<Double>(repeating: 0), m4 = SIMD4<Double>(repeating: 0)
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0
         var k = 0
         while k + 4 <= n {
-            let av = SIMD4<Double>(a[k], a[k + 1], a[k + 2], a[k + 3])
-            s4 += av * SIMD4<Double>(b[k], b[k + 1], b[k + 2], b[k + 3])
-            let absA = SIMD4<Double>(Swift.abs(av[0]), Swift.abs(av[1]), Swift.abs(av[2]), Swift.abs(av[3]))
-            m4 += absA * SIMD4<Double>(c[k], c[k + 1], c[k + 2], c[k + 3])
+            s0 += a[k] * b[k]; s1 += a[k + 1] * b[k + 1]; s2 += a[k + 2] * b[k + 2]; s3 += a[k + 3] * b[k + 3]
+            m0 += Swift.abs(a[k]) * c[k]; m1 += Swift.abs(a[k + 1]) * c[k + 1]
+            m2 += Swift.abs(a[k + 2]) * c[k + 2]; m3 += Swift.abs(a[k + 3]) * c[k + 3]
             k += 4
         }
-        var s = (s4[0] + s4[1]) + (s4[2] + s4[3]), m = (m4[0] + m4[1]) + (m4[2] + m4[3])
+        var s = (s0 + s1) + (s2 + s3), m = (m0 + m1) + (m2 + m3)
         while k < n { s += a[k] * b[k]; m += Swift.abs(a[k]) * c[k]; k += 1 }
         return (s, m)
     }
