@@ -145,10 +145,7 @@ public struct BranchAndBound: Sendable {
         let centre = item.lower.indices.map { 0.5 * (item.lower[$0] + item.upper[$0]) }
         var candidates = [centre]
         if let a = coefficients {
-            candidates.append(item.lower.indices.map { j in
-                let g = (0..<a.rows).reduce(0.0) { $0 + a.values[$1 * a.columns + j] }
-                return g > 0 ? item.lower[j] : (g < 0 ? item.upper[j] : centre[j])
-            })
+            candidates.append(Self.minimisingCorner(a, rows: 0..<a.rows, lower: item.lower, upper: item.upper))
         }
         for x in candidates {
             if let p = VNNWitness.float32Point(x, lower: item.lower, upper: item.upper),
@@ -163,6 +160,15 @@ public struct BranchAndBound: Sendable {
                                          steps: localSteps) { return w }
         }
         return nil
+    }
+
+    /// The corner of [lower, upper] minimising the sum of the given rows of `a` (the centre in
+    /// coordinates where that sum is 0): where a linear bound is lowest, a likely witness.
+    static func minimisingCorner(_ a: LinearRows, rows: Range<Int>, lower: [Double], upper: [Double]) -> [Double] {
+        (0..<a.columns).map { j in
+            let g = rows.reduce(0.0) { $0 + a.values[$1 * a.columns + j] }
+            return g > 0 ? lower[j] : (g < 0 ? upper[j] : 0.5 * (lower[j] + upper[j]))
+        }
     }
 
     /// The input to halve: the largest `width_j * (s_j + 0.3 mean(s))` with `s_j = sum_k |a_kj|`

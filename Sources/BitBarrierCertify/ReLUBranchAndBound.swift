@@ -175,10 +175,7 @@ public struct ReLUBranchAndBound: Sendable {
 
     /// The corner of the box minimising row `row` of the linear bound on the input, replayed.
     func cornerWitness(_ a: LinearRows, row: Int, box: Bounds, caseIndex: Int) -> VNNWitness? {
-        let x = (0..<a.columns).map { j -> Double in
-            let g = a.values[row * a.columns + j]
-            return g > 0 ? box.lower[j] : (g < 0 ? box.upper[j] : 0.5 * (box.lower[j] + box.upper[j]))
-        }
+        let x = BranchAndBound.minimisingCorner(a, rows: row..<(row + 1), lower: box.lower, upper: box.upper)
         guard let p = VNNWitness.float32Point(x, lower: box.lower, upper: box.upper) else { return nil }
         return VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: caseIndex)
     }
