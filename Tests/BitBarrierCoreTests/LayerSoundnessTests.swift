@@ -74,6 +74,15 @@ import Testing
         }
     }
 
+    /// Passes that reach the input through `FirstLayer`'s fused step.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func wideBoundsContainSamples(seed: UInt64) {
+        #expect(BoundAnalysis(network: TestNetworks.wide(seed: seed)).firstLayer?.node == 1)
+        for eps in [0.01, 0.1, 0.5] {
+            Self.check(TestNetworks.wide(seed: seed), epsilon: eps, seed: seed &* 17 &+ UInt64(eps * 1000), samples: 1500)
+        }
+    }
+
     @Test(arguments: [UInt64(1), 2, 3])
     func convnetBoundsContainSamples(seed: UInt64) throws {
         for eps in [0.02, 0.2] {

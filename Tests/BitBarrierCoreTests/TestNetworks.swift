@@ -36,6 +36,21 @@ enum TestNetworks {
         return Network(name: "mlp", inputName: "x", inputShape: [1, 6], outputName: "y", nodes: nodes, output: nodes.count - 1)
     }
 
+    /// Flatten, then dense layers wide enough (>= 64) for `FirstLayer`'s fused first step.
+    static func wide(seed: UInt64) -> Network {
+        var rng = SplitMix64(seed: seed)
+        let layers: [(any Layer, String, Int)] = [
+            (Reshape(size: 100, operatorName: "Flatten"), "Flatten", 100),
+            (dense(&rng, 80, 100), "Gemm", 80), (ReLU(size: 80), "Relu", 80),
+            (dense(&rng, 64, 80), "Gemm", 64), (ReLU(size: 64), "Relu", 64),
+            (dense(&rng, 10, 64), "Gemm", 10),
+        ]
+        let nodes = layers.enumerated().map { i, l in
+            Node(name: "n\(i)", opType: l.1, layer: l.0, inputs: [i == 0 ? .input : .node(i - 1)], shape: [1, l.2])
+        }
+        return Network(name: "wide", inputName: "x", inputShape: [1, 1, 10, 10], outputName: "y", nodes: nodes, output: nodes.count - 1)
+    }
+
     /// Conv, BatchNorm, ReLU, MaxPool, AveragePool, Pad, Transpose, Reshape, Dense.
     static func convnet(seed: UInt64) throws -> Network {
         var rng = SplitMix64(seed: seed)

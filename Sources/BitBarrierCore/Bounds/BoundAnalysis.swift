@@ -28,6 +28,8 @@ public struct BoundAnalysis: Sendable {
     public let intersectWithIBP: Bool
     /// Whether a node's output is read by a ReLU.
     public let feedsReLU: [Bool]
+    /// The dense node every pass reaches the input through, bounded in float32 (nil: none).
+    public let firstLayer: FirstLayer?
 
     public init(network: Network, intersectWithIBP: Bool = true) {
         self.network = network
@@ -43,6 +45,7 @@ public struct BoundAnalysis: Sendable {
             for case .node(let j) in node.inputs { relu[j] = true }
         }
         feedsReLU = relu
+        firstLayer = FirstLayer(network: network)
     }
 
     func bounds(of ref: ValueRef, box: Bounds, nodes: [Bounds]) -> Bounds {
@@ -176,15 +179,28 @@ public struct BoundAnalysis: Sendable {
     ///   that (sound) bound (`RowSettling`).
     public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], settlingNonnegative: Bool = false) -> [Double] {
         let settling = settlingNonnegative ? RowSettling(rows: rows.rows, network: network) : nil
-        let pass = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: settling)
-        let lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        let pass = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: settling, stoppingAt: firstLayer?.node)
+        var lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        if let a = pass.stopped, let first = firstLayer {
+            // Every remaining row is on the first layer's output: bounded over that layer's input
+            // box in one step (`FirstLayer`), or by the layer's own backward step.
+            let node = network.nodes[first.node]
+            let x = bounds(of: node.inputs[0], box: box, nodes: nodes)
+            if let fused = first.lowerBounds(a, box: x, plus: lows) {
+                lows = fused
+            } else {
+                let step = node.layer.backward(a, inputs: [x])
+                let constant = zip(lows, step.constant).map { ($0 + $1).nextDown }
+                lows = step.inputs[0].map { $0.minimum(over: x, plus: constant) } ?? constant
+            }
+        }
         return settling?.merged(lows) ?? lows
     }
 
     /// The backward pass itself: rows . value(node t) >= input . x + constant for every x in the
     /// box, with the rows on the input (nil if they never reach it) and the sound constant.
     public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds]) -> (input: LinearRows?, constant: [Double]) {
-        let r = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: nil)
+        let r = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: nil, stoppingAt: nil)
         return (r.input, r.constant)
     }
 
@@ -194,11 +210,16 @@ public struct BoundAnalysis: Sendable {
     /// not combined with capturing).
     public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>)
         -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows]) {
-        substitute(rows, at: t, box: box, nodes: nodes, capturing: capturing, settling: nil)
+        let r = substitute(rows, at: t, box: box, nodes: nodes, capturing: capturing, settling: nil, stoppingAt: nil)
+        return (r.input, r.constant, r.captured)
     }
 
-    func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>, settling: RowSettling?)
-        -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows]) {
+    ///
+    /// With `stoppingAt` (the first layer's node, `FirstLayer`), the rows reaching that node are
+    /// returned as `stopped` instead of being expanded.
+    func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>, settling: RowSettling?,
+                    stoppingAt stop: Int?)
+        -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows], stopped: LinearRows?) {
         var captured: [Int: LinearRows] = [:]
         var pending: [Int: LinearRows] = [t: rows]
         var constant = [Double](repeating: 0, count: rows.rows)
@@ -209,6 +230,7 @@ public struct BoundAnalysis: Sendable {
             }
             guard let a = pending.removeValue(forKey: i) else { continue }
             if capturing.contains(i) { captured[i] = a }
+            if i == stop { return (onInput, constant, captured, a) }
             let node = network.nodes[i]
             let inputBounds = node.inputs.map { bounds(of: $0, box: box, nodes: nodes) }
             let step = node.layer.backward(a, inputs: inputBounds)
@@ -232,7 +254,7 @@ public struct BoundAnalysis: Sendable {
                 }
             }
         }
-        return (onInput, constant, captured)
+        return (onInput, constant, captured, nil)
     }
 
     /// Sound lower bounds of rows . output over the box by the given method.
