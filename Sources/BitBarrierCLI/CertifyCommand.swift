@@ -87,6 +87,11 @@ struct CertifyCommand: ParsableCommand {
             options["lp_time_limit"] = "\(lpOptions.lpTimeLimit)"
         }
         let report = runner.results(model: model.model, data: dataOptions.data, options: options, progressLabel: "certify")
+        if method == .lp || method == .milp {
+            let lp = LPStatistics.snapshot
+            Console.error(String(format: "LP: %d simplex solves, %.1f s in the solver (%.0f per second)", lp.solves, lp.seconds,
+                               lp.seconds > 0 ? Double(lp.solves) / lp.seconds : 0))
+        }
         let gate = try gateOptions.criteria()
         if let json { try Console.writeJSON(report, to: json) }
         if let junit {

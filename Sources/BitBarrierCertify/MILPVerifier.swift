@@ -1,12 +1,17 @@
 import BitBarrierCore
+import BitBarrierData
 import BitBarrierLP
 
-/// Complete verification of small ReLU networks by MILP (exact big-M encoding, GLPK's branch
-/// and bound), with every counterexample replayed on the concrete model.
+/// Complete verification, with every counterexample replayed on the concrete model.
 ///
-/// Quantizers are encoded exactly too (integer rounded values), so on int8 models the answer is
-/// the int8 model's own.
+/// FP32 networks whose nonlinearities are all ReLUs (`ReLUBranchAndBound.applies`) are searched
+/// by ReLU-splitting branch and bound: CROWN and LP bounds on sub-domains, every bound made
+/// safe through the dual, so `verified` trusts no solver's floating-point optimum. Other
+/// networks (quantizers, which that search cannot split) go to a MILP: exact big-M encoding of
+/// ReLUs and exact integer encoding of quantizers, solved by GLPK's branch and bound, so on int8
+/// models the answer is the int8 model's own.
 ///
+/// For the MILP route:
 /// - verified: for every margin row, the MILP "encoding and margin <= `margin`" is infeasible
 ///   (GLPK's branch and bound, in floating point with its default tolerances: this verdict
 ///   trusts GLPK, unlike the LP method, whose every bound is made safe from the dual;
@@ -20,6 +25,9 @@ public struct MILPVerifier: Sendable {
     public let lp: LPAnalysis
     /// A MILP minimum must exceed this to count as proved (covers GLPK's feasibility tolerance).
     public var margin: Double = 1e-6
+    /// Whether FP32 ReLU networks are searched by ReLU splitting (sound, faster) rather than by
+    /// GLPK's MILP branch and bound; false only to compare the two.
+    public var splitReLUs = true
 
     public init(network: Network, options: LPOptions = LPOptions()) {
         lp = LPAnalysis(network: network, options: options)
@@ -32,6 +40,7 @@ public struct MILPVerifier: Sendable {
         }
         // A short attack first: a replayed counterexample ends the question without a MILP.
         if let ce = PGDAttack(steps: 20, restarts: 1).attack(query, epsilon: epsilon) { return .falsified(ce) }
+        if splitReLUs && ReLUBranchAndBound.applies(to: network) { return verifyBySplitting(query, epsilon: epsilon) }
         let box = query.box(epsilon: epsilon)
         let rows = query.marginRows
         do {
@@ -80,6 +89,35 @@ public struct MILPVerifier: Sendable {
             return sawTimeout ? .timeout : .verified
         } catch {
             return .error("\(error)")
+        }
+    }
+
+    /// "Some margin <= 0 in the ball" as a VNN-LIB property, searched by ReLU splitting within
+    /// the time limit (one worker: certification already runs inputs in parallel).
+    func verifyBySplitting(_ query: RobustnessQuery, epsilon: Double) -> Verdict {
+        let network = query.network, box = query.box(epsilon: epsilon)
+        let classes = network.outputSize
+        let disjuncts = (0..<classes).filter { $0 != query.label }.map { j -> [OutputConstraint] in
+            var c = [Double](repeating: 0, count: classes)
+            c[query.label] = 1
+            c[j] = -1
+            return [OutputConstraint(coefficients: c, constant: 0)]
+        }
+        let spec = VNNLibSpec(inputCount: box.count, outputCount: classes,
+                              cases: [VNNLibCase(lower: box.lower, upper: box.upper, outputDisjuncts: disjuncts)])
+        var search = ReLUBranchAndBound(network: network, spec: spec)
+        search.lpTimeLimit = min(search.lpTimeLimit, lp.options.timeLimit)
+        let deadline = ContinuousClock.now + .milliseconds(Int64(lp.options.timeLimit * 1000))
+        switch search.run(deadline: deadline, workers: 1).0 {
+        case .proved:
+            return .verified
+        case .counterexample(let w):
+            if let ce = Counterexample.replay(w.input, query: query, epsilon: epsilon) { return .falsified(ce) }
+            return .unknown("a point of the ball with margin <= 0 for the property does not replay as a counterexample")
+        case .timeout:
+            return .timeout
+        case .unresolved(let why):
+            return .unknown(why)
         }
     }
 

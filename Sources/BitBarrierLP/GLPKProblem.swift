@@ -1,4 +1,29 @@
 import CGLPK
+import Foundation
+
+/// Process-wide count of simplex solves and the time spent in them (LPs per second, for the
+/// benchmark: `certify --method lp|milp` prints it on stderr).
+public enum LPStatistics {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var solves = 0
+    nonisolated(unsafe) private static var seconds = 0.0
+
+    static func record(since start: ContinuousClock.Instant) {
+        let d = ContinuousClock.now - start
+        let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        lock.lock()
+        solves += 1
+        seconds += s
+        lock.unlock()
+    }
+
+    /// (simplex solves, seconds spent in them) since the process started.
+    public static var snapshot: (solves: Int, seconds: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (solves, seconds)
+    }
+}
 
 /// How a GLPK solve ended.
 public enum LPStatus: Sendable, Equatable {
@@ -129,6 +154,8 @@ public final class GLPKProblem {
     }
 
     func runSimplex(_ seconds: Double?, dual: Bool = false) -> LPStatus {
+        let start = ContinuousClock.now
+        defer { LPStatistics.record(since: start) }
         var parm = glp_smcp()
         glp_init_smcp(&parm)
         parm.msg_lev = GLP_MSG_OFF

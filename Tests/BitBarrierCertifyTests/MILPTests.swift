@@ -46,6 +46,28 @@ import Testing
         #expect(verified > 0 && falsified > 0)
     }
 
+    /// The two complete searches agree: ReLU splitting's exact bracket, checked just inside and
+    /// just outside by GLPK's MILP branch and bound (verified inside, never verified outside).
+    @Test func splittingAgreesWithGLPKsBranchAndBound() {
+        let split = MILPVerifier(network: Self.network)
+        var glpk = MILPVerifier(network: Self.network)
+        glpk.splitReLUs = false
+        var falsifiedOutside = 0
+        for i in 0..<4 {
+            let q = Self.query(i)
+            let (proved, falsified) = split.radiusBracket(q, maximum: 0.3, tolerance: 1e-3)
+            #expect(proved > 0, "input \(i): nothing proved")
+            guard let ce = falsified else { Issue.record("input \(i): no counterexample below 0.3"); continue }
+            #expect(ce.distance >= proved && ce.distance <= proved * 1.002 + 1e-9, "input \(i): bracket [\(proved), \(ce.distance)] not closed")
+            #expect(q.margin(of: Self.network.evaluate(ce.input)) <= 0)
+            #expect(glpk.verify(q, epsilon: proved * 0.99).isVerified, "input \(i): GLPK does not verify inside the bracket")
+            let outside = glpk.verify(q, epsilon: ce.distance * 1.01)
+            #expect(!outside.isVerified, "input \(i): GLPK verifies beyond a replayed counterexample")
+            if case .falsified = outside { falsifiedOutside += 1 }
+        }
+        #expect(falsifiedOutside > 0)
+    }
+
     /// A solve cut short by its time limit is never `verified`.
     @Test func timeoutIsNeverVerified() throws {
         let net = try ModelLoader.load(path: Shared.net("mnist-net_256x2"))
