@@ -74,7 +74,8 @@ if __name__ == "__main__":
         sys.exit("build the release binary first: make release")
     lp_time = arg("--lp-time-limit", 60.0)
     digits = os.path.join(ROOT, "Examples", "digits-mlp")
-    compare("digits-mlp", os.path.join(digits, "model.onnx"), os.path.join(digits, "test.csv"), [], arg("--digits", 20), 0.3, lp_time)
+    if arg("--digits", 20) > 0:
+        compare("digits-mlp", os.path.join(digits, "model.onnx"), os.path.join(digits, "test.csv"), [], arg("--digits", 20), 0.3, lp_time)
     n = arg("--mnist", 3)
     if n > 0:
         compare("mnist-net_256x2", os.path.join(SHARED, "benchmarks", "vnncomp2021", "mnistfc", "mnist-net_256x2.onnx"),

@@ -28,7 +28,7 @@ struct CertifyCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var domainOptions: DomainOptions
 
-    @Option(name: .long, help: "Method: ibp, crown, crown-ibp, lp (LP-tightened, GLPK, safe from the dual), or milp (exact for small ReLU nets: the radius is bracketed by the largest eps proved and the smallest eps with a replayed MILP counterexample).")
+    @Option(name: .long, help: "Method: ibp, crown, crown-ibp, lp (LP-tightened, GLPK, safe from the dual), or milp (exact: the radius is bracketed by the largest eps proved and the smallest eps with a replayed counterexample; ReLU branch and bound with safe bounds on FP32 ReLU nets, GLPK's MILP on int8 models).")
     var method: MethodChoice = .crown
 
     @OptionGroup var lpOptions: LPOptionGroup
