@@ -70,17 +70,7 @@ public final class FirstLayer: @unchecked Sendable {
         guard a.unitRows() == nil, let image = image(x) else { return nil }
         let (rows, k, n) = (a.rows, map.outputs, map.inputs)
         if rows == 0 { return [] }
-        // Column j is live when some row's entry has nonzero magnitude bits.
-        var bits = [UInt64](repeating: 0, count: k)
-        a.values.withUnsafeBufferPointer { av in
-        bits.withUnsafeMutableBufferPointer { bv in
-            for r in 0..<rows {
-                let row = av.baseAddress! + r * k
-                for j in 0..<k { bv[j] |= row[j].bitPattern }
-            }
-        }
-        }
-        let live = (0..<k).filter { bits[$0] << 1 != 0 }
+        let live = a.nonzeroColumns()
         let product: [Double]
         if live.count * 10 >= k * 9 {
             product = BLAS.multiply(a.values, weights, m: rows, k: k, n: n)

@@ -47,6 +47,22 @@ public struct LinearRows: Sendable {
 
     /// The identity rows (one per coordinate), optionally negated: the specification used to
     /// bound each neuron of a layer from below (identity) and from above (negated identity).
+    /// The columns with a nonzero entry in some row, in order. A column j is kept when some
+    /// entry has nonzero magnitude bits: the bit patterns are ORed down each column (branch-free,
+    /// vectorisable), then the sign bit is dropped (so -0 counts as zero; NaN as nonzero).
+    public func nonzeroColumns() -> [Int] {
+        var bits = [UInt64](repeating: 0, count: columns)
+        values.withUnsafeBufferPointer { av in
+        bits.withUnsafeMutableBufferPointer { bv in
+            for r in 0..<rows {
+                let row = av.baseAddress! + r * columns
+                for j in 0..<columns { bv[j] |= row[j].bitPattern }
+            }
+        }
+        }
+        return (0..<columns).filter { bits[$0] << 1 != 0 }
+    }
+
     /// If every row is +1 or -1 times a unit vector, its (column, sign) per row.
     public func unitRows() -> [(Int, Double)]? {
         var result: [(Int, Double)] = []

@@ -39,18 +39,7 @@ extension AffineMap {
             }
             return (product, v)
         }
-        // Column j is live when some row's entry has nonzero magnitude bits: OR the bit patterns
-        // down each column (branch-free, vectorisable), then drop the sign bit.
-        var bits = [UInt64](repeating: 0, count: k)
-        a.values.withUnsafeBufferPointer { av in
-        bits.withUnsafeMutableBufferPointer { bv in
-            for r in 0..<rows {
-                let row = av.baseAddress! + r * k
-                for j in 0..<k { bv[j] |= row[j].bitPattern }
-            }
-        }
-        }
-        let kept = (0..<k).filter { bits[$0] << 1 != 0 }
+        let kept = a.nonzeroColumns()
         if kept.count * 10 >= k * 9 && columns == nil {
             let wm = multiply(absolute, m, outputs: k, inputs: inputs)
             for j in 0..<k { v[j] = wm[j] + abs(bias[j]) }
