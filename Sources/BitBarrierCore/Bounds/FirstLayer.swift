@@ -71,39 +71,38 @@ public final class FirstLayer: @unchecked Sendable {
         let (rows, k, n) = (a.rows, map.outputs, map.inputs)
         if rows == 0 { return [] }
         let live = a.nonzeroColumns()
-        let product: [Double]
-        if live.count * 10 >= k * 9 {
-            product = BLAS.multiply(a.values, weights, m: rows, k: k, n: n)
-        } else {
-            // a W = sum over live j of a[:, j] W[j, :]: the dropped terms are exact zeros.
-            let m = live.count
-            let ac = [Double](unsafeUninitializedCapacity: rows * m) { out, count in
-                a.values.withUnsafeBufferPointer { av in
-                    for r in 0..<rows {
-                        let from = av.baseAddress! + r * k, to = out.baseAddress! + r * m
-                        for (c, j) in live.enumerated() { to[c] = from[j] }
-                    }
+        // The rows on their live columns only (all k when 90% or more are live): the dropped
+        // terms are exact zeros in a W and in every sum below.
+        let compact = live.count * 10 < k * 9
+        let columns = compact ? live : Array(0..<k)
+        let m = columns.count
+        let rowsOnLive = !compact ? a.values : [Double](unsafeUninitializedCapacity: rows * m) { out, count in
+            a.values.withUnsafeBufferPointer { av in
+                for r in 0..<rows {
+                    let from = av.baseAddress! + r * k, to = out.baseAddress! + r * m
+                    for (c, j) in live.enumerated() { to[c] = from[j] }
                 }
-                count = rows * m
             }
-            product = BLAS.multiply(ac, compactedWeights(live), m: rows, k: m, n: n)
+            count = rows * m
         }
+        let product = BLAS.multiply(rowsOnLive, compact ? compactedWeights(live) : weights, m: rows, k: m, n: n)
         let gk = FloatError.gamma(k + 2), gn = FloatError.gamma(n + 2)
         let f = ((gk + map.weightRelativeError) * (1 + 4 * FloatError.unitRoundoff)).nextUp
-        // q_j = e_j + f (|W| r)_j: everything that multiplies |a_j|.
-        let q = (0..<k).map { ((image.centreError[$0] + f * image.spread[$0]) * (1 + 4 * FloatError.unitRoundoff)).nextUp }
+        // s, |s| and q_j = e_j + f (|W| r)_j (everything that multiplies |a_j|) on those columns.
+        let centre = columns.map { image.centre[$0] }, centreMagnitude = columns.map { image.centreMagnitude[$0] }
+        let q = columns.map { ((image.centreError[$0] + f * image.spread[$0]) * (1 + 4 * FloatError.unitRoundoff)).nextUp }
         var result = [Double](repeating: 0, count: rows)
-        a.values.withUnsafeBufferPointer { av in
+        rowsOnLive.withUnsafeBufferPointer { av in
         product.withUnsafeBufferPointer { pv in
         image.radius.withUnsafeBufferPointer { rv in
-        image.centre.withUnsafeBufferPointer { sv in
-        image.centreMagnitude.withUnsafeBufferPointer { smv in
+        centre.withUnsafeBufferPointer { sv in
+        centreMagnitude.withUnsafeBufferPointer { smv in
         q.withUnsafeBufferPointer { qv in
             for row in 0..<rows {
-                let ar = av.baseAddress! + row * k
+                let ar = av.baseAddress! + row * m
                 // a . s, sum |a| |s| and sum |a| q in one pass.
                 var t = 0.0, mag = 0.0, err = 0.0
-                for j in 0..<k {
+                for j in 0..<m {
                     let y = ar[j], z = Swift.abs(y)
                     t += y * sv[j]
                     mag += z * smv[j]

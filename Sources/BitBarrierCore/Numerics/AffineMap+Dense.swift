@@ -17,9 +17,13 @@ extension AffineMap {
     ///
     /// v is a round-to-nearest estimate in any summation order; its error is covered by
     /// `errorFactor` (Proofs/AffineMap.md).
+    ///
+    /// Returns a W and the sound constant of each row (`backwardConstants`), computed on the
+    /// columns of a that are nonzero (the others add exact zeros): for unit rows one term.
     static func denseBackward(_ a: LinearRows, _ w: [Double], absolute: Storage, bias: [Double],
-                              input x: Bounds, magnitude m: [Double], inputs: Int) -> (product: [Double], v: [Double]) {
+                              input x: Bounds, magnitude m: [Double], inputs: Int, errorFactor f: Double) -> (product: [Double], constant: [Double]) {
         let (rows, k) = (a.rows, a.columns)
+        let etaTerm = Double(k + inputs + 4) * FloatError.eta
         var v = [Double](repeating: 0, count: k)
         let support = (0..<inputs).filter { !(x.lower[$0] == 0 && x.upper[$0] == 0) }
         let columns: [Int]? = support.count * 10 < inputs * 9 ? support : nil
@@ -37,13 +41,15 @@ extension AffineMap {
                 }
                 count = rows * inputs
             }
-            return (product, v)
+            let constant = units.map { (j, sign) in (sign * bias[j] - ((f * v[j]).nextUp + etaTerm)).nextDown }
+            return (product, constant)
         }
         let kept = a.nonzeroColumns()
         if kept.count * 10 >= k * 9 && columns == nil {
             let wm = multiply(absolute, m, outputs: k, inputs: inputs)
             for j in 0..<k { v[j] = wm[j] + abs(bias[j]) }
-            return (BLAS.multiply(a.values, w, m: rows, k: k, n: inputs), v)
+            let constant = backwardConstants(a.values, rows: rows, columns: k, bias: bias, v: v, errorFactor: f, eta: etaTerm)
+            return (BLAS.multiply(a.values, w, m: rows, k: k, n: inputs), constant)
         }
         let n = kept.count, width = columns?.count ?? inputs
         let ac = [Double](unsafeUninitializedCapacity: rows * n) { out, count in
@@ -69,8 +75,10 @@ extension AffineMap {
             }
             count = n * width
         }
+        let constant = backwardConstants(ac, rows: rows, columns: n, bias: kept.map { bias[$0] }, v: kept.map { v[$0] },
+                                         errorFactor: f, eta: etaTerm)
         let product = BLAS.multiply(ac, wc, m: rows, k: n, n: width)
-        guard let columns else { return (product, v) }
+        guard let columns else { return (product, constant) }
         let full = [Double](unsafeUninitializedCapacity: rows * inputs) { out, count in
             out.initialize(repeating: 0)
             product.withUnsafeBufferPointer { pv in
@@ -81,7 +89,27 @@ extension AffineMap {
             }
             count = rows * inputs
         }
-        return (full, v)
+        return (full, constant)
+    }
+
+    /// The constant of each row r of a backward step: a_r . b minus the error bound
+    /// f sum_k |a_rk| v_k (+ the underflow term `eta`), rounded down (Proofs/AffineMap.md).
+    /// `a` may hold only some columns of the rows (with the matching entries of b and v): the
+    /// others are zeros, which add nothing to either sum.
+    static func backwardConstants(_ a: [Double], rows: Int, columns n: Int, bias: [Double], v: [Double],
+                                  errorFactor f: Double, eta: Double) -> [Double] {
+        var constant = [Double](repeating: 0, count: rows)
+        a.withUnsafeBufferPointer { av in
+        bias.withUnsafeBufferPointer { bv in
+        v.withUnsafeBufferPointer { vv in
+            for r in 0..<rows {
+                let (s, mag) = FloatError.dotAndMagnitude(av.baseAddress! + r * n, bv.baseAddress!, vv.baseAddress!, count: n)
+                constant[r] = (s - ((f * mag).nextUp + eta)).nextDown
+            }
+        }
+        }
+        }
+        return constant
     }
 
     /// Writes sign * src[j] (sign is +1 or -1: exact) for j in `columns` (every j < n when nil)

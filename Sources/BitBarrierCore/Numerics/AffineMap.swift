@@ -130,13 +130,14 @@ public struct AffineMap: Sendable {
         let m = x.magnitude
         // v = |W| m + |b|, an estimate (its own error is inside errorFactor's second gamma),
         // needed only on the columns where some row of a is nonzero.
-        let next: [Double], v: [Double]
+        let next: [Double], constant: [Double]
         switch storage {
         case .dense(let w):
-            (next, v) = Self.denseBackward(a, w, absolute: absolute, bias: bias, input: x, magnitude: m, inputs: inputs)
+            (next, constant) = Self.denseBackward(a, w, absolute: absolute, bias: bias, input: x, magnitude: m, inputs: inputs,
+                                                  errorFactor: errorFactor)
         case .sparse(let rs, let col, let val):
             let wm = Self.multiply(absolute, m, outputs: outputs, inputs: inputs)
-            v = (0..<outputs).map { wm[$0] + abs(bias[$0]) }
+            let v = (0..<outputs).map { wm[$0] + abs(bias[$0]) }
             var out = [Double](repeating: 0, count: a.rows * inputs)
             for r in 0..<a.rows {
                 let ab = r * outputs, ob = r * inputs
@@ -147,19 +148,8 @@ public struct AffineMap: Sendable {
                 }
             }
             next = out
-        }
-        let f = errorFactor
-        var constant = [Double](repeating: 0, count: a.rows)
-        a.values.withUnsafeBufferPointer { av in
-        bias.withUnsafeBufferPointer { bv in
-        v.withUnsafeBufferPointer { vv in
-            for r in 0..<a.rows {
-                let (s, mag) = FloatError.dotAndMagnitude(av.baseAddress! + r * outputs, bv.baseAddress!, vv.baseAddress!, count: outputs)
-                let err = (f * mag).nextUp + Double(outputs + inputs + 4) * FloatError.eta
-                constant[r] = (s - err).nextDown
-            }
-        }
-        }
+            constant = Self.backwardConstants(a.values, rows: a.rows, columns: outputs, bias: bias, v: v, errorFactor: errorFactor,
+                                              eta: Double(outputs + inputs + 4) * FloatError.eta)
         }
         return BackwardStep(inputs: [LinearRows(rows: a.rows, columns: inputs, values: next)], constant: constant)
     }
