@@ -60,6 +60,34 @@ import Testing
         }
     }
 
+    /// The interval image from the box's image: each neuron's exact range (at the corners
+    /// minimising and maximising it) lies inside, within 1e-9, as IBP's own does.
+    @Test(arguments: [UInt64(1), 2])
+    func intervalImageIsTheExactRange(seed: UInt64) throws {
+        let network = TestNetworks.wide(seed: seed)
+        let first = try #require(BoundAnalysis(network: network).firstLayer)
+        let map = (network.nodes[first.node].layer as! Dense).map
+        guard case .dense(let w) = map.storage else { Issue.record("dense expected"); return }
+        var rng = SplitMix64(seed: seed &+ 5)
+        for eps in [0.01, 0.5] {
+            let box = Bounds(center: rng.floats(map.inputs), epsilon: eps)
+            let image = try #require(first.intervalBounds(box))
+            let ibp = map.propagate(box)
+            for i in 0..<map.outputs {
+                var low = map.bias[i], high = map.bias[i]
+                for j in 0..<map.inputs {
+                    let x = w[i * map.inputs + j]
+                    low += x * (x > 0 ? box.lower[j] : box.upper[j])
+                    high += x * (x > 0 ? box.upper[j] : box.lower[j])
+                }
+                let scale = 1e-9 * max(1, abs(low), abs(high))
+                #expect(image.lower[i] <= low + 1e-12 && image.upper[i] >= high - 1e-12, "neuron \(i): [\(image.lower[i]), \(image.upper[i])] misses [\(low), \(high)]")
+                #expect(image.lower[i] >= low - scale && image.upper[i] <= high + scale)
+                #expect(abs(image.lower[i] - ibp.lower[i]) <= scale && abs(image.upper[i] - ibp.upper[i]) <= scale)
+            }
+        }
+    }
+
     @Test func unitRowsAndUnboundedBoxesTakeTheLayersOwnStep() throws {
         let network = TestNetworks.wide(seed: 5)
         let first = try #require(BoundAnalysis(network: network).firstLayer)

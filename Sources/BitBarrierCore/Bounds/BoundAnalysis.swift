@@ -100,7 +100,9 @@ public struct BoundAnalysis: Sendable {
         for (i, node) in network.nodes.enumerated() {
             guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
             if i < reuseBefore, let p = parent { result.append(p[i]); continue }
-            var b = node.layer.propagate(node.inputs.map { bounds(of: $0, box: box, nodes: result) })
+            let inputs = node.inputs.map { bounds(of: $0, box: box, nodes: result) }
+            // The first layer's interval image comes with the box's image its passes use.
+            var b = (i == firstLayer?.node ? firstLayer?.intervalBounds(inputs[0]) : nil) ?? node.layer.propagate(inputs)
             if let p = parent?[i], p.count == b.count { b = b.intersected(with: p) }
             let own = splits[i] ?? []
             guard Self.clamp(&b, own) else { return nil }

@@ -135,6 +135,22 @@ public final class FirstLayer: @unchecked Sendable {
         return result
     }
 
+    /// The interval image of the box (IBP of node i) from the box's image, which the CROWN passes
+    /// of the same box need anyway: W* x + b lies in (W* c + b) +/- |W*| r, with
+    /// |s - (W* c + b)| <= e and |W*| r <= (1 + rho) (|W| r)'s upper bound. Nil when the box is
+    /// not finite.
+    func intervalBounds(_ x: Bounds) -> Bounds? {
+        guard let image = image(x) else { return nil }
+        let rho = map.weightRelativeError
+        var lower = [Double](repeating: 0, count: map.outputs), upper = lower
+        for i in 0..<map.outputs {
+            let spread = (image.spread[i] * (1 + rho)).nextUp
+            lower[i] = ((image.centre[i] - image.centreError[i]).nextDown - spread).nextDown
+            upper[i] = ((image.centre[i] + image.centreError[i]).nextUp + spread).nextUp
+        }
+        return Bounds(lower: lower, upper: upper)
+    }
+
     /// The box's image, one pass over W, computed once per box.
     private func image(_ x: Bounds) -> BoxImage? {
         lock.lock()
