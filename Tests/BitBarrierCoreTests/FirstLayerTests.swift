@@ -110,3 +110,32 @@ import Testing
         #expect(BoundAnalysis(network: TestNetworks.mlp(seed: 1)).firstLayer == nil)
     }
 }
+
+/// `CompactedWeights` serves a layer's passes from one copy: a warm cache must give exactly what
+/// a fresh map gives, for other input bounds with the same live sets (v differs) and for other
+/// row sets.
+@Suite struct CompactedWeightsTests {
+    @Test func warmCacheGivesTheFreshResult() {
+        var rng = SplitMix64(seed: 11)
+        let dense = TestNetworks.dense(&rng, 80, 100)
+        let map = dense.map
+        // Rows with a third of the columns zero (compacted path); inputs 10..<40 bounded [0, 0].
+        var values = rng.floats(5 * 80).map(Double.init)
+        for r in 0..<5 { for k in stride(from: 0, to: 80, by: 3) { values[r * 80 + k] = 0 } }
+        let a = LinearRows(rows: 5, columns: 80, values: values)
+        func box(_ scale: Double) -> Bounds {
+            var b = Bounds(center: rng.floats(100), epsilon: scale)
+            for j in 10..<40 { b.lower[j] = 0; b.upper[j] = 0 }
+            return b
+        }
+        let (x1, x2) = (box(0.1), box(0.7))
+        let other = LinearRows(rows: 1, columns: 80, values: rng.floats(80).map(Double.init))
+        _ = map.backward(a, input: x1)  // fills the cache for x1's magnitudes
+        for (rows, x) in [(a, x2), (other, x1), (a, x1)] {
+            let warm = map.backward(rows, input: x)
+            let fresh = AffineMap(outputs: 80, inputs: 100, storage: map.storage, bias: map.bias).backward(rows, input: x)
+            #expect(warm.constant == fresh.constant)
+            #expect(warm.inputs[0]!.values == fresh.inputs[0]!.values)
+        }
+    }
+}

@@ -22,7 +22,6 @@ public final class FirstLayer: @unchecked Sendable {
     private let weights: [Double]
     private let lock = NSLock()
     private var images: [(box: Bounds, image: BoxImage)] = []
-    private var compacted: [(columns: [Int], w: [Double])] = []
     private static let kept = 4
 
     init?(network: Network) {
@@ -85,7 +84,7 @@ public final class FirstLayer: @unchecked Sendable {
             }
             count = rows * m
         }
-        let product = BLAS.multiply(rowsOnLive, compact ? compactedWeights(live) : weights, m: rows, k: m, n: n)
+        let product = BLAS.multiply(rowsOnLive, compact ? map.compacted.weights(rows: live, columns: nil, magnitude: nil) { (Self.rows(live, of: weights, width: n), nil) }.0 : weights, m: rows, k: m, n: n)
         let gk = FloatError.gamma(k + 2), gn = FloatError.gamma(n + 2)
         let f = ((gk + map.weightRelativeError) * (1 + 4 * FloatError.unitRoundoff)).nextUp
         // s, |s| and q_j = e_j + f (|W| r)_j (everything that multiplies |a_j|) on those columns.
@@ -187,24 +186,15 @@ public final class FirstLayer: @unchecked Sendable {
         return image
     }
 
-    /// The rows `columns` of W, in order (row-major, columns.count x inputs).
-    private func compactedWeights(_ columns: [Int]) -> [Double] {
-        lock.lock()
-        if let hit = compacted.first(where: { $0.columns == columns }) { lock.unlock(); return hit.w }
-        lock.unlock()
-        let n = map.inputs
-        let w = [Double](unsafeUninitializedCapacity: columns.count * n) { out, count in
-            weights.withUnsafeBufferPointer { wv in
-                for (c, j) in columns.enumerated() {
+    /// The given rows of a row-major matrix of the given width, in order.
+    static func rows(_ indices: [Int], of w: [Double], width n: Int) -> [Double] {
+        [Double](unsafeUninitializedCapacity: indices.count * n) { out, count in
+            w.withUnsafeBufferPointer { wv in
+                for (c, j) in indices.enumerated() {
                     (out.baseAddress! + c * n).update(from: wv.baseAddress! + j * n, count: n)
                 }
             }
-            count = columns.count * n
+            count = indices.count * n
         }
-        lock.lock()
-        compacted.append((columns, w))
-        if compacted.count > Self.kept { compacted.removeFirst() }
-        lock.unlock()
-        return w
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 extension AffineMap {
     /// a W for a dense W (row-major outputs x inputs), and the error weights
     /// v_k = |W_k| . m + |b_k| on every column k of a that is nonzero in some row (0 on the
@@ -21,7 +23,8 @@ extension AffineMap {
     /// Returns a W and the sound constant of each row (`backwardConstants`), computed on the
     /// columns of a that are nonzero (the others add exact zeros): for unit rows one term.
     static func denseBackward(_ a: LinearRows, _ w: [Double], absolute: Storage, bias: [Double],
-                              input x: Bounds, magnitude m: [Double], inputs: Int, errorFactor f: Double) -> (product: [Double], constant: [Double]) {
+                              input x: Bounds, magnitude m: [Double], inputs: Int, errorFactor f: Double,
+                              cache: CompactedWeights) -> (product: [Double], constant: [Double]) {
         let (rows, k) = (a.rows, a.columns)
         let etaTerm = Double(k + inputs + 4) * FloatError.eta
         var v = [Double](repeating: 0, count: k)
@@ -63,19 +66,25 @@ extension AffineMap {
             }
             count = rows * n
         }
-        let wc = [Double](unsafeUninitializedCapacity: n * width) { out, count in
-            w.withUnsafeBufferPointer { wv in
-            m.withUnsafeBufferPointer { mv in
-                for (c, j) in kept.enumerated() {
-                    let weights = copyRow(wv.baseAddress! + j * inputs, columns: columns, to: out.baseAddress! + c * width,
-                                          scattered: false, sign: 1, magnitude: mv.baseAddress!, count: inputs)
-                    v[j] = weights + abs(bias[j])
+        // The kept rows of W (on the live inputs) and their v: the same on every pass through
+        // this layer for one set of bounds, so they are made once and reused.
+        let (wc, vKept) = cache.weights(rows: kept, columns: columns, magnitude: m) {
+            var vKept = [Double](repeating: 0, count: n)
+            let wc = [Double](unsafeUninitializedCapacity: n * width) { out, count in
+                w.withUnsafeBufferPointer { wv in
+                m.withUnsafeBufferPointer { mv in
+                    for (c, j) in kept.enumerated() {
+                        let weights = copyRow(wv.baseAddress! + j * inputs, columns: columns, to: out.baseAddress! + c * width,
+                                              scattered: false, sign: 1, magnitude: mv.baseAddress!, count: inputs)
+                        vKept[c] = weights + abs(bias[j])
+                    }
                 }
+                }
+                count = n * width
             }
-            }
-            count = n * width
+            return (wc, vKept)
         }
-        let constant = backwardConstants(ac, rows: rows, columns: n, bias: kept.map { bias[$0] }, v: kept.map { v[$0] },
+        let constant = backwardConstants(ac, rows: rows, columns: n, bias: kept.map { bias[$0] }, v: vKept ?? [],
                                          errorFactor: f, eta: etaTerm)
         let product = BLAS.multiply(ac, wc, m: rows, k: n, n: width)
         guard let columns else { return (product, constant) }
@@ -202,5 +211,38 @@ extension AffineMap {
         }
         }
         return (wc, wr, mag)
+    }
+}
+
+/// Rows of a dense W restricted to a set of rows (the columns of a backward step's rows that are
+/// nonzero) and of inputs (those not bounded [0, 0]), with the error weights v of those rows for
+/// the input magnitudes m, kept for the last few sets. Every backward pass through a layer for
+/// one set of node bounds uses the same sets (the neurons not proved inactive), so the copy is
+/// made once per layer and bounds instead of once per pass. Behind a lock: branch and bound's
+/// workers share one analysis.
+final class CompactedWeights: @unchecked Sendable {
+    private struct Entry {
+        let rows: [Int], columns: [Int]?, magnitude: [Double]?
+        let weights: [Double], v: [Double]?
+    }
+    private let lock = NSLock()
+    private var entries: [Entry] = []
+    private static let capacity = 4
+
+    /// The compacted weights (and v, when `magnitude` is given) for these sets, made by `make`
+    /// on a miss.
+    func weights(rows: [Int], columns: [Int]?, magnitude: [Double]?, make: () -> ([Double], [Double]?)) -> ([Double], [Double]?) {
+        lock.lock()
+        if let hit = entries.first(where: { $0.rows == rows && $0.columns == columns && $0.magnitude == magnitude }) {
+            lock.unlock()
+            return (hit.weights, hit.v)
+        }
+        lock.unlock()
+        let (w, v) = make()
+        lock.lock()
+        entries.append(Entry(rows: rows, columns: columns, magnitude: magnitude, weights: w, v: v))
+        if entries.count > Self.capacity { entries.removeFirst() }
+        lock.unlock()
+        return (w, v)
     }
 }

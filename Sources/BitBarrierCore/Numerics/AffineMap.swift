@@ -31,6 +31,8 @@ public struct AffineMap: Sendable {
 
     /// |W|, cached for the bound computations.
     let absolute: Storage
+    /// Compacted copies of a dense W for backward steps (`CompactedWeights`).
+    let compacted = CompactedWeights()
 
     public init(outputs: Int, inputs: Int, storage: Storage, bias: [Double]? = nil, weightRelativeError: Double = 0) {
         self.outputs = outputs
@@ -134,7 +136,7 @@ public struct AffineMap: Sendable {
         switch storage {
         case .dense(let w):
             (next, constant) = Self.denseBackward(a, w, absolute: absolute, bias: bias, input: x, magnitude: m, inputs: inputs,
-                                                  errorFactor: errorFactor)
+                                                  errorFactor: errorFactor, cache: compacted)
         case .sparse(let rs, let col, let val):
             let wm = Self.multiply(absolute, m, outputs: outputs, inputs: inputs)
             let v = (0..<outputs).map { wm[$0] + abs(bias[$0]) }
