@@ -18,12 +18,20 @@ import Testing
         return total
     }
 
-    @Test(arguments: [UInt64(1), 2, 3, 4])
-    func fusedBoundIsTheRowMinimum(seed: UInt64) throws {
+    /// The wide test network's `FirstLayer`, its map and dense weights.
+    static func firstLayer(seed: UInt64) throws -> (FirstLayer, AffineMap, [Double]) {
         let network = TestNetworks.wide(seed: seed)
         let first = try #require(BoundAnalysis(network: network).firstLayer)
         let map = (network.nodes[first.node].layer as! Dense).map
-        guard case .dense(let w) = map.storage else { Issue.record("dense expected"); return }
+        guard case .dense(let w) = map.storage else { throw FirstLayerTestError.notDense }
+        return (first, map, w)
+    }
+
+    enum FirstLayerTestError: Error { case notDense }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func fusedBoundIsTheRowMinimum(seed: UInt64) throws {
+        let (first, map, w) = try Self.firstLayer(seed: seed)
         var rng = SplitMix64(seed: seed &+ 99)
         for (eps, deadColumns) in [(0.05, 0.0), (0.3, 0.4), (2.0, 0.7)] {
             let box = Bounds(center: rng.floats(map.inputs), epsilon: eps)
@@ -64,10 +72,7 @@ import Testing
     /// minimising and maximising it) lies inside, within 1e-9, as IBP's own does.
     @Test(arguments: [UInt64(1), 2])
     func intervalImageIsTheExactRange(seed: UInt64) throws {
-        let network = TestNetworks.wide(seed: seed)
-        let first = try #require(BoundAnalysis(network: network).firstLayer)
-        let map = (network.nodes[first.node].layer as! Dense).map
-        guard case .dense(let w) = map.storage else { Issue.record("dense expected"); return }
+        let (first, map, w) = try Self.firstLayer(seed: seed)
         var rng = SplitMix64(seed: seed &+ 5)
         for eps in [0.01, 0.5] {
             let box = Bounds(center: rng.floats(map.inputs), epsilon: eps)
