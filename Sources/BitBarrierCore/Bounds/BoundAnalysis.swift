@@ -28,7 +28,8 @@ public struct BoundAnalysis: Sendable {
     public let intersectWithIBP: Bool
     /// Whether a node's output is read by a ReLU.
     public let feedsReLU: [Bool]
-    /// The dense node every pass reaches the input through, bounded in float32 (nil: none).
+    /// The dense node every pass reaches the input through, whose step is fused with the
+    /// minimum over the box (`FirstLayer`; nil when the network has none).
     public let firstLayer: FirstLayer?
 
     public init(network: Network, intersectWithIBP: Bool = true) {
@@ -216,9 +217,9 @@ public struct BoundAnalysis: Sendable {
         return (r.input, r.constant, r.captured)
     }
 
-    ///
-    /// With `stoppingAt` (the first layer's node, `FirstLayer`), the rows reaching that node are
-    /// returned as `stopped` instead of being expanded.
+    /// The backward pass with every option. With `stoppingAt` (the first layer's node,
+    /// `FirstLayer`), the rows reaching that node are returned as `stopped` instead of being
+    /// expanded.
     func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>, settling: RowSettling?,
                     stoppingAt stop: Int?)
         -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows], stopped: LinearRows?) {
