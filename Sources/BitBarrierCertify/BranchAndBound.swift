@@ -9,8 +9,9 @@ import Foundation
 /// `lb_k <= min_{x in B} c_k . f(x)` of every constraint of the conjunctions still open; a
 /// conjunction is excluded on B when some constraint has `lb_k + d_k > 0` (rounded down), since
 /// then `c_k . y + d_k <= 0` fails for every input of B. A box whose conjunctions are all
-/// excluded is closed; otherwise its centre is replayed on the concrete network (and a few
-/// sign-gradient steps are taken inside it), and if no witness appears the box is halved along
+/// excluded is closed; otherwise its centre and, per open conjunction, the corner minimising a
+/// CROWN bound are replayed on the concrete network (and a few sign-gradient steps are taken
+/// from that corner), and if no witness appears the box is halved along
 /// the input with the largest `width_j * (s_j + 0.3 mean(s))`, `s_j = sum_k |a_kj|`, where `a_k`
 /// are the CROWN coefficients on the input of the constraints closest to exclusion (the widest
 /// input when they vanish). Intermediate bounds are intersected with the parent box's.
@@ -121,7 +122,8 @@ public struct BranchAndBound: Sendable {
 
         let chosen = closest.filter { open[$0.key] }.map { $0.value }.sorted()
         let coefficients = inputCoefficients(rows: rows, selecting: chosen, box: box, nodes: nodes)
-        if let w = witness(in: item, open: open, coefficients: coefficients) { return .found(w) }
+        let conjunctions = chosen.map { owners[$0].conjunction }
+        if let w = witness(in: item, open: open, coefficients: coefficients, conjunctions: conjunctions) { return .found(w) }
         guard let dim = splitDimension(item, coefficients: coefficients) else { return .stuck }
         let mid = item.lower[dim] + 0.5 * (item.upper[dim] - item.lower[dim])
         var left = item, right = item
@@ -138,14 +140,20 @@ public struct BranchAndBound: Sendable {
         return .split([left, right])
     }
 
-    /// Looks for a witness in an open box: the centre, the corner minimising the summed CROWN
-    /// lower bounds of the constraints closest to exclusion, then a few descent steps from the
-    /// centre on each open conjunction.
-    func witness(in item: Item, open: [Bool], coefficients: LinearRows?) -> VNNWitness? {
+    /// Looks for a witness in an open box: the centre; for each open conjunction, the corner
+    /// minimising the CROWN lower bound of its constraint closest to exclusion (row `r` of
+    /// `coefficients` belongs to conjunction `conjunctions[r]`); then a few descent steps on each
+    /// open conjunction from its corner (from the centre when it has none).
+    func witness(in item: Item, open: [Bool], coefficients: LinearRows?, conjunctions: [Int]) -> VNNWitness? {
         let centre = item.lower.indices.map { 0.5 * (item.lower[$0] + item.upper[$0]) }
+        var starts = [Int: [Double]]()
         var candidates = [centre]
         if let a = coefficients {
-            candidates.append(Self.minimisingCorner(a, rows: 0..<a.rows, lower: item.lower, upper: item.upper))
+            for r in 0..<a.rows {
+                let corner = Self.minimisingCorner(a, rows: r..<(r + 1), lower: item.lower, upper: item.upper)
+                candidates.append(corner)
+                starts[conjunctions[r]] = corner
+            }
         }
         for x in candidates {
             if let p = VNNWitness.float32Point(x, lower: item.lower, upper: item.upper),
@@ -155,7 +163,7 @@ public struct BranchAndBound: Sendable {
         }
         guard localSteps > 0 else { return nil }
         for k in open.indices where open[k] {
-            if let w = falsifier.descend(from: centre, lower: item.lower, upper: item.upper, conjunction: k,
+            if let w = falsifier.descend(from: starts[k] ?? centre, lower: item.lower, upper: item.upper, conjunction: k,
                                          network: analysis.network, spec: spec, caseIndex: item.caseIndex,
                                          steps: localSteps) { return w }
         }

@@ -52,9 +52,17 @@ public struct VNNWitness: Sendable {
     }
 }
 
-/// Searches for a VNN-LIB counterexample: box centre, corners (for at most `maxCornerInputs`
-/// inputs), uniform random samples, then sign-gradient descent on each conjunction's
-/// violation `max_k (c_k . y + d_k)` (the conjunction holds when it is <= 0).
+/// Searches for a VNN-LIB counterexample: box centre, corners and boundary samples (for at most
+/// `maxCornerInputs` inputs), uniform random samples, then sign-gradient descent on each
+/// conjunction's violation `max_k (c_k . y + d_k)` (the conjunction holds when it is <= 0).
+///
+/// Boundary samples clamp each input to one of its bounds with probability `boundaryShare`
+/// (drawing the others uniformly): they land on the box's faces, edges and lower-dimensional
+/// faces. A ReLU network is piecewise linear, so the minimum of a violation over a linear piece
+/// lies at a vertex of that piece inside the box, and those crowd the box's faces. On ACAS Xu
+/// 1_9 property 7 (witnesses within 0.003 of one face, in pockets ~0.01 wide) 100,000 samples
+/// hit 0 (uniform), 7, 47, 125 and 199 times for shares 0.2, 0.35, 0.5 and 0.65; descent from
+/// 2,000 random starts never did.
 ///
 /// Every candidate is replayed by ``VNNWitness/replay(_:network:spec:caseIndex:)``; after a
 /// first hit the descent continues a few steps and keeps the deepest replayed point, so the
@@ -65,10 +73,17 @@ public struct Falsifier: Sendable {
     public var steps: Int
     public var restarts: Int
     public var maxCornerInputs: Int
+    /// Samples on the box's boundary (taken only when the corners are).
+    public var boundarySamples: Int
+    /// The chance that a boundary sample clamps an input to one of its bounds.
+    public var boundaryShare: Double
     public var seed: UInt64
 
-    public init(randomSamples: Int = 256, steps: Int = 40, restarts: Int = 4, maxCornerInputs: Int = 10, seed: UInt64 = 0) {
+    public init(randomSamples: Int = 256, steps: Int = 40, restarts: Int = 4, maxCornerInputs: Int = 10,
+                boundarySamples: Int = 4096, boundaryShare: Double = 0.65, seed: UInt64 = 0) {
         self.randomSamples = randomSamples
+        self.boundarySamples = boundarySamples
+        self.boundaryShare = boundaryShare
         self.steps = steps
         self.restarts = restarts
         self.maxCornerInputs = maxCornerInputs
@@ -94,6 +109,16 @@ public struct Falsifier: Sendable {
                 if let w = check(x, network: network, spec: spec, caseIndex: ci) { return w }
             }
             if ContinuousClock.now >= deadline { return nil }
+            if n <= maxCornerInputs {
+                for s in 0..<boundarySamples {
+                    let x = (0..<n).map { j -> Double in
+                        if rng.unit() < boundaryShare { return rng.unit() < 0.5 ? c.lower[j] : c.upper[j] }
+                        return c.lower[j] + rng.unit() * (c.upper[j] - c.lower[j])
+                    }
+                    if let w = check(x, network: network, spec: spec, caseIndex: ci) { return w }
+                    if s % 256 == 255 && ContinuousClock.now >= deadline { return nil }
+                }
+            }
         }
         for ci in spec.cases.indices {
             for conj in spec.cases[ci].outputDisjuncts.indices {

@@ -52,8 +52,8 @@ import Testing
     }
 
     /// ACAS Xu instances whose reference verdict is sat (property 2 on net 4_1, property 3 on
-    /// 1_7, property 4 on 1_9): `sat`, with a witness that replays.
-    @Test(arguments: [("4_1", 2), ("1_7", 3), ("1_9", 4)])
+    /// 1_7, property 4 on 1_9, property 7 on 1_9): `sat`, with a witness that replays.
+    @Test(arguments: [("4_1", 2), ("1_7", 3), ("1_9", 4), ("1_9", 7)])
     func acasSat(net: String, prop: Int) throws {
         let (network, spec) = try Self.acas(net, prop)
         let result = Self.check(network, spec)
@@ -62,6 +62,25 @@ import Testing
             return
         }
         Self.expectReplays(w, network, spec, "ACAS Xu \(net) prop \(prop)")
+    }
+
+    /// ACAS Xu 1_9 property 7 is a needle: its witnesses lie within 0.003 of the face
+    /// x_0 = lower, in pockets ~0.01 wide (1 in 10^6 uniform samples of the box; 2,000 descents
+    /// from random starts find none). Sampling the box's boundary finds one: the falsifier alone
+    /// must return a witness that replays, and with no boundary samples (the same number of
+    /// uniform samples instead) it must not, or this test no longer tests the boundary samples.
+    @Test func boundarySamplesFindTheNeedle() throws {
+        let (network, spec) = try Self.acas("1_9", 7)
+        let deadline = ContinuousClock.now + .seconds(60)
+        let boundary = Falsifier(randomSamples: 256, steps: 0, restarts: 0, boundarySamples: 4096)
+        guard let w = boundary.search(network: network, spec: spec, deadline: deadline) else {
+            Issue.record("4096 boundary samples found no witness for ACAS Xu 1_9 prop 7")
+            return
+        }
+        Self.expectReplays(w, network, spec, "ACAS Xu 1_9 prop 7")
+        let uniform = Falsifier(randomSamples: 256 + 4096, steps: 0, restarts: 0, boundarySamples: 0)
+        #expect(uniform.search(network: network, spec: spec, deadline: deadline) == nil,
+                "uniform samples alone found the needle: pick a harder instance for this test")
     }
 
     /// Easy ACAS Xu instances whose reference verdict is unsat.
