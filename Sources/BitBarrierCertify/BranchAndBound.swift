@@ -38,6 +38,16 @@ public struct BranchAndBound: Sendable {
         public var maxDepth = 0
     }
 
+    /// A snapshot of a running search, reported about once a second.
+    public struct Progress: Sendable {
+        /// Boxes (or sub-domains) taken so far.
+        public var boxes: Int
+        /// Boxes waiting in the work list plus those being processed.
+        public var open: Int
+        /// The deepest box taken so far.
+        public var maxDepth: Int
+    }
+
     public let analysis: BoundAnalysis
     public let spec: VNNLibSpec
     public let falsifier: Falsifier
@@ -66,12 +76,15 @@ public struct BranchAndBound: Sendable {
     }
 
     /// Runs the search with `workers` threads until it ends or `deadline` passes.
-    public func run(deadline: ContinuousClock.Instant, workers: Int = 2) -> (Outcome, Statistics) {
+    public func run(deadline: ContinuousClock.Instant, workers: Int = 2,
+                    progress: (@Sendable (Progress) -> Void)? = nil) -> (Outcome, Statistics) {
         let items = spec.cases.indices.map { ci in
             Item(caseIndex: ci, lower: spec.cases[ci].lower, upper: spec.cases[ci].upper,
                  open: [Bool](repeating: true, count: spec.cases[ci].outputDisjuncts.count), depth: 0)
         }
-        return WorkList(items).run(workers: workers, deadline: deadline) { item, _ in process(item) }
+        let list = WorkList(items)
+        list.onProgress = progress
+        return list.run(workers: workers, deadline: deadline) { item, _ in process(item) }
     }
 
     /// The constraints of a case's open conjunctions, in order, with their conjunction, and
@@ -256,6 +269,9 @@ final class WorkList<Item: BranchItem>: @unchecked Sendable {
     private var unresolved = false
     private var statistics = BranchAndBound.Statistics()
     private let condition = NSCondition()
+    /// Called with a snapshot about once a second (on a worker's thread, outside the lock).
+    var onProgress: (@Sendable (BranchAndBound.Progress) -> Void)?
+    private var lastReport = ContinuousClock.now
 
     init(_ items: [Item]) {
         heap = []
@@ -314,6 +330,13 @@ final class WorkList<Item: BranchItem>: @unchecked Sendable {
     /// The next box, or nil when the search is over (an outcome is set, or no box is left and
     /// none is being processed).
     func take() -> Item? {
+        var report: BranchAndBound.Progress? = nil
+        let item = takeLocked(report: &report)
+        if let report, let onProgress { onProgress(report) }
+        return item
+    }
+
+    private func takeLocked(report: inout BranchAndBound.Progress?) -> Item? {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -322,6 +345,13 @@ final class WorkList<Item: BranchItem>: @unchecked Sendable {
                 inFlight += 1
                 statistics.boxes += 1
                 statistics.maxDepth = max(statistics.maxDepth, item.depth)
+                if onProgress != nil {
+                    let now = ContinuousClock.now
+                    if now - lastReport >= .seconds(1) {
+                        lastReport = now
+                        report = BranchAndBound.Progress(boxes: statistics.boxes, open: heap.count + inFlight, maxDepth: statistics.maxDepth)
+                    }
+                }
                 return item
             }
             if inFlight == 0 { return nil }

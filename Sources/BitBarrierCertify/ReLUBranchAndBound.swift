@@ -82,7 +82,8 @@ public struct ReLUBranchAndBound: Sendable {
     }
 
     /// Runs the search with `workers` threads until it ends or `deadline` passes.
-    public func run(deadline: ContinuousClock.Instant, workers: Int = 2) -> (BranchAndBound.Outcome, BranchAndBound.Statistics) {
+    public func run(deadline: ContinuousClock.Instant, workers: Int = 2,
+                    progress: (@Sendable (BranchAndBound.Progress) -> Void)? = nil) -> (BranchAndBound.Outcome, BranchAndBound.Statistics) {
         let rootBounds = spec.cases.map { c in
             analysis.splitLayerBounds(Bounds(lower: c.lower, upper: c.upper), parent: nil, splits: [], reuseBefore: 0)
         }
@@ -94,7 +95,9 @@ public struct ReLUBranchAndBound: Sendable {
             }
         }
         let pool = LPPool(workers: max(1, workers))
-        return WorkList(roots).run(workers: workers, deadline: deadline, process: { domain, worker in
+        let list = WorkList(roots)
+        list.onProgress = progress
+        return list.run(workers: workers, deadline: deadline, process: { domain, worker in
             process(domain, deadline: deadline) { ci in
                 pool.program(worker: worker, caseIndex: ci) {
                     guard useLP, let root = rootBounds[ci] else { return nil }

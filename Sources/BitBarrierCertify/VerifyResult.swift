@@ -38,8 +38,12 @@ public struct VerifyOptions: Sendable {
     public var falsifier: Falsifier
     /// Share of the budget the falsification phase may use at most.
     public var falsificationShare: Double
+    /// Called about once a second while branch and bound runs (nil: silent).
+    public var progress: (@Sendable (BranchAndBound.Progress) -> Void)?
 
-    public init(timeout: Double = 60, workers: Int = 2, falsifier: Falsifier = Falsifier(), falsificationShare: Double = 0.2) {
+    public init(timeout: Double = 60, workers: Int = 2, falsifier: Falsifier = Falsifier(), falsificationShare: Double = 0.2,
+                progress: (@Sendable (BranchAndBound.Progress) -> Void)? = nil) {
+        self.progress = progress
         self.timeout = timeout
         self.workers = workers
         self.falsifier = falsifier
@@ -80,10 +84,10 @@ public struct PropertyChecker: Sendable {
         }
         let (outcome, stats): (BranchAndBound.Outcome, BranchAndBound.Statistics)
         if spec.inputCount > Self.maxInputsToSplit && ReLUBranchAndBound.applies(to: network) {
-            (outcome, stats) = ReLUBranchAndBound(network: network, spec: spec, falsifier: options.falsifier).run(deadline: deadline, workers: options.workers)
+            (outcome, stats) = ReLUBranchAndBound(network: network, spec: spec, falsifier: options.falsifier).run(deadline: deadline, workers: options.workers, progress: options.progress)
         } else {
             (outcome, stats) = BranchAndBound(network: network, spec: spec, falsifier: options.falsifier)
-                .run(deadline: deadline, workers: options.workers)
+                .run(deadline: deadline, workers: options.workers, progress: options.progress)
         }
         switch outcome {
         case .proved: return (.unsat, stats.boxes)

@@ -101,6 +101,27 @@ import Testing
         }
     }
 
+    /// Progress during a long search: reported, with counts that never go down and never exceed
+    /// the final box count; the verdict is the same `timeout` as without it.
+    @Test func progressIsReportedAndMonotone() throws {
+        let (network, spec) = try Self.acas("1_1", 3)
+        final class Log: @unchecked Sendable {
+            let lock = NSLock()
+            var snapshots: [BranchAndBound.Progress] = []
+            func add(_ p: BranchAndBound.Progress) { lock.lock(); snapshots.append(p); lock.unlock() }
+        }
+        let log = Log()
+        let options = VerifyOptions(timeout: 3, workers: 2, progress: { log.add($0) })
+        let (result, boxes) = PropertyChecker(network: network, options: options).check(spec)
+        #expect(result.label == "timeout", "ACAS Xu 1_1 prop 3 in 3 s: \(result.label)")
+        let s = log.snapshots
+        #expect(!s.isEmpty, "no progress reported in a 3 s search")
+        for (a, b) in zip(s, s.dropFirst()) {
+            #expect(a.boxes <= b.boxes && a.maxDepth <= b.maxDepth, "progress went backwards: \(a) then \(b)")
+        }
+        for p in s { #expect(p.open >= 1 && p.boxes <= boxes, "snapshot \(p) against \(boxes) boxes in all") }
+    }
+
     /// A property that does not fit the model is an error, not a verdict.
     @Test func mismatchedPropertyIsAnError() throws {
         let (network, _) = try Self.acas("1_1", 1)
