@@ -11,11 +11,11 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Decide a VNN-LIB property: unsat (holds), sat (with a replayed counterexample), timeout or unknown.",
         discussion: """
-            Falsification first (box centre, corners, samples on the box's faces and inside it,
-            sign-gradient descent), then branch and bound on all cores: input splitting with CROWN bounds for properties
-            with few inputs (ACAS Xu's 5), ReLU splitting for the others (MNIST's 784), with
-            CROWN bounds on each sub-domain, then an LP (GLPK, warm-started, made safe from its
-            dual) where CROWN leaves it open. `unsat` is printed only when sound bounds excluded
+            Falsification first (box centre, corners, samples on the box's faces and inside
+            it, sign-gradient descent), then branch and bound on all cores: input splitting
+            with CROWN bounds for properties with few inputs (ACAS Xu's 5), ReLU splitting for
+            the others (MNIST's 784), with CROWN bounds on each sub-domain, then an LP (GLPK,
+            warm-started, made safe from its dual) where CROWN leaves it open. `unsat` is printed only when sound bounds excluded
             the unsafe outputs on every piece of a complete split; `sat` only with an input inside the box whose float32 output, computed as
             onnxruntime does, meets the unsafe condition. The witness follows in VNN-COMP's
             format, values printed exactly (each float32 as its shortest round-trip double):

@@ -82,9 +82,7 @@ public struct BranchAndBound: Sendable {
             Item(caseIndex: ci, lower: spec.cases[ci].lower, upper: spec.cases[ci].upper,
                  open: [Bool](repeating: true, count: spec.cases[ci].outputDisjuncts.count), depth: 0)
         }
-        let list = WorkList(items)
-        list.onProgress = progress
-        return list.run(workers: workers, deadline: deadline) { item, _ in process(item) }
+        return WorkList(items, onProgress: progress).run(workers: workers, deadline: deadline) { item, _ in process(item) }
     }
 
     /// The constraints of a case's open conjunctions, in order, with their conjunction, and
@@ -270,10 +268,11 @@ final class WorkList<Item: BranchItem>: @unchecked Sendable {
     private var statistics = BranchAndBound.Statistics()
     private let condition = NSCondition()
     /// Called with a snapshot about once a second (on a worker's thread, outside the lock).
-    var onProgress: (@Sendable (BranchAndBound.Progress) -> Void)?
+    let onProgress: (@Sendable (BranchAndBound.Progress) -> Void)?
     private var lastReport = ContinuousClock.now
 
-    init(_ items: [Item]) {
+    init(_ items: [Item], onProgress: (@Sendable (BranchAndBound.Progress) -> Void)? = nil) {
+        self.onProgress = onProgress
         heap = []
         for item in items { push(item) }
     }

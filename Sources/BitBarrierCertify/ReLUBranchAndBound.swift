@@ -95,9 +95,7 @@ public struct ReLUBranchAndBound: Sendable {
             }
         }
         let pool = LPPool(workers: max(1, workers))
-        let list = WorkList(roots)
-        list.onProgress = progress
-        return list.run(workers: workers, deadline: deadline, process: { domain, worker in
+        return WorkList(roots, onProgress: progress).run(workers: workers, deadline: deadline, process: { domain, worker in
             process(domain, deadline: deadline) { ci in
                 pool.program(worker: worker, caseIndex: ci) {
                     guard useLP, let root = rootBounds[ci] else { return nil }
