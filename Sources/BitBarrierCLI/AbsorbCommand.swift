@@ -9,11 +9,11 @@ struct AbsorbCommand: ParsableCommand {
         commandName: "absorb",
         abstract: "For an int8 model: which input coordinates and neurons stay in one quantization bin under an eps-ball.",
         discussion: """
-            Per input: the barrier radius (below it the input quantizer maps the whole ball to the same
-            quantized input, so the model's output provably cannot change), how many coordinates are
-            absorbed at eps and the smallest distance to a rounding boundary (in the quantizer's own
-            float32 arithmetic). Per quantized layer (sound bounds over the ball): neurons fixed to one
-            bin, neurons that widen, mean width in bins; the growth from layer to layer is the error
+            Per input: the barrier radius (below it the input quantizer maps the whole ball to the same \
+            quantized input, so the model's output provably cannot change), how many coordinates are \
+            absorbed at eps and the smallest distance to a rounding boundary (in the quantizer's own \
+            float32 arithmetic). Per quantized layer (sound bounds over the ball): neurons fixed to one \
+            bin, neurons that widen, mean width in bins; the growth from layer to layer is the error \
             amplification.
             """
     )

@@ -7,7 +7,7 @@ struct BitBarrierCommand: ParsableCommand {
         commandName: "bitbarrier",
         abstract: "Certify the robustness of FP32 and int8 neural networks: how far, not just yes or no.",
         discussion: """
-            Reads ONNX (and .nnet) models, evaluates them as onnxruntime does, and computes sound
+            Reads ONNX (and .nnet) models, evaluates them as onnxruntime does, and computes sound \
             bounds on their outputs.
 
             Examples:

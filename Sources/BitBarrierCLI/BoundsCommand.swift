@@ -44,9 +44,9 @@ struct BoundsCommand: ParsableCommand {
         commandName: "bounds",
         abstract: "Sound bounds of every output and of every margin over the eps-ball around each input.",
         discussion: """
-            For each input x with label y, over every x' with |x' - x|_inf <= eps (clipped to --domain),
-            prints lower/upper bounds of every output and lower bounds of logit_y - logit_j for j != y.
-            Bounds hold for the real-number function of the model's weights: floating-point error in
+            For each input x with label y, over every x' with |x' - x|_inf <= eps (clipped to --domain), \
+            prints lower/upper bounds of every output and lower bounds of logit_y - logit_j for j != y. \
+            Bounds hold for the real-number function of the model's weights: floating-point error in \
             BitBarrier's own arithmetic is accounted for.
             """
     )

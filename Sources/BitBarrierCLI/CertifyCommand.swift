@@ -11,15 +11,15 @@ struct CertifyCommand: ParsableCommand {
         commandName: "certify",
         abstract: "Find, for each input, the largest L-infinity radius at which the label is proved to hold.",
         discussion: """
-            The certified radius is the largest eps in [0, --max-radius] (to relative tolerance
-            --tolerance) at which the chosen method proves that every input of the ball keeps the
-            label strictly (a tie is not robust); it is always a radius that was actually verified.
-            Misclassified inputs get radius 0. With --attack, PGD searches for the smallest radius
-            with a counterexample, replayed on the concrete model: [certified, attack] brackets the
+            The certified radius is the largest eps in [0, --max-radius] (to relative tolerance \
+            --tolerance) at which the chosen method proves that every input of the ball keeps the \
+            label strictly (a tie is not robust); it is always a radius that was actually verified. \
+            Misclassified inputs get radius 0. With --attack, PGD searches for the smallest radius \
+            with a counterexample, replayed on the concrete model: [certified, attack] brackets the \
             true robust radius.
 
-            JSON (--json): {"model", "method", "samples": [{"index", "label", "predicted",
-            "certified_radius", "attack_radius", "verified": {"0.01": true, ...}, "time_s"}],
+            JSON (--json): {"model", "method", "samples": [{"index", "label", "predicted", \
+            "certified_radius", "attack_radius", "verified": {"0.01": true, ...}, "time_s"}], \
             "summary": {"certified_accuracy": {"0.01": ...}, "median_radius", ...}}
             """
     )

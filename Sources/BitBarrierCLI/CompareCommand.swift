@@ -12,9 +12,9 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Certify an FP32 model and its int8 version on the same inputs, side by side.",
         discussion: """
-            Reports accuracy, certified radius and attack radius of both, the int8 model's barrier radius
-            (where its input quantizer alone absorbs every perturbation), and how many inputs gained or lost
-            certified radius through quantization. --report DIR writes the audit report with the FP32 vs
+            Reports accuracy, certified radius and attack radius of both, the int8 model's barrier radius \
+            (where its input quantizer alone absorbs every perturbation), and how many inputs gained or lost \
+            certified radius through quantization. --report DIR writes the audit report with the FP32 vs \
             int8 radius scatter.
             """
     )

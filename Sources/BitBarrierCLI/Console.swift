@@ -1,4 +1,5 @@
 import ArgumentParser
+import BitBarrierCertify
 import Foundation
 
 /// Output of the CLI: results on stdout, messages and progress on stderr.
@@ -60,6 +61,38 @@ final class Progress: @unchecked Sendable {
         let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
         FileHandle.standardError.write(Data(String(format: "\r%@ [%@] %d/%d  %.1fs elapsed, ~%.0fs left", label, bar, done, total, elapsed, eta).utf8))
         if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// The `verify` progress line on stderr (a terminal only): elapsed time, boxes bounded, boxes
+/// open and the deepest split, redrawn about once a second while branch and bound runs.
+final class SearchProgressLine: @unchecked Sendable {
+    let started: Date
+    let enabled: Bool
+    private var drawn = false
+    private let lock = NSLock()
+
+    init(started: Date, enabled: Bool) {
+        self.started = started
+        self.enabled = enabled
+    }
+
+    func draw(_ p: BranchAndBound.Progress) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        drawn = true
+        let text = String(format: "\rverify: branch and bound, %.0f s, %d boxes bounded, %d open, depth %d   ",
+                          Date().timeIntervalSince(started), p.boxes, p.open, p.maxDepth)
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Ends the line so that the next message starts on its own.
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        drawn = false
     }
 }
 

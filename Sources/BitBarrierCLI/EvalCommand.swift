@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Run every input through the model (float32, as onnxruntime does) and report outputs and accuracy.",
         discussion: """
-            JSON (--json): {"model", "outputs": [[...], ...], "predicted": [...], "accuracy"}; accuracy is
+            JSON (--json): {"model", "outputs": [[...], ...], "predicted": [...], "accuracy"}; accuracy is \
             present when the data has labels. The predicted class is the first index of the largest output.
             """
     )

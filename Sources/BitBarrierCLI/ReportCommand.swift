@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write an audit report (report.md, self-contained report.html with plots, junit.xml) from certify results.",
         discussion: """
-            With two results files (e.g. an FP32 model and its int8 version on the same data), the report
+            With two results files (e.g. an FP32 model and its int8 version on the same data), the report \
             adds a comparison and a radius scatter. Gate options mark the JUnit cases and the report's verdict.
             """
     )

@@ -13,12 +13,12 @@ struct StudyCommand: ParsableCommand {
         commandName: "study",
         abstract: "Certify several variants of a model (FP32, int8, Lipschitz-regularised, QAT) on the same inputs and state what held.",
         discussion: """
-            Each --variant NAME=MODEL is certified on the same inputs (certified radius, certified accuracy at
-            each --eps, PGD attack radius with --attack). For int8 variants (an input QuantizeLinear) it adds the
-            barrier radius and the per-layer width in bins at --absorb-eps (absorption vs amplification); for
-            float variants the sound global L-infinity Lipschitz bound. The findings compare each --pair
-            BASE,OTHER (default: every variant against the first) in sentences that carry their numbers; a
-            relative difference under 5%, or a median that the per-input counts contradict, is reported as
+            Each --variant NAME=MODEL is certified on the same inputs (certified radius, certified accuracy at \
+            each --eps, PGD attack radius with --attack). For int8 variants (an input QuantizeLinear) it adds the \
+            barrier radius and the per-layer width in bins at --absorb-eps (absorption vs amplification); for \
+            float variants the sound global L-infinity Lipschitz bound. The findings compare each --pair \
+            BASE,OTHER (default: every variant against the first) in sentences that carry their numbers; a \
+            relative difference under 5%, or a median that the per-input counts contradict, is reported as \
             no conclusion.
 
             Example:

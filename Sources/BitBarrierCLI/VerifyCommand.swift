@@ -11,25 +11,27 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Decide a VNN-LIB property: unsat (holds), sat (with a replayed counterexample), timeout or unknown.",
         discussion: """
-            Falsification first (box centre, corners, samples on the box's faces and inside
-            it, sign-gradient descent), then branch and bound on all cores: input splitting
-            with CROWN bounds for properties with few inputs (ACAS Xu's 5), ReLU splitting for
-            the others (MNIST's 784), with CROWN bounds on each sub-domain, then an LP (GLPK,
-            warm-started, made safe from its dual) where CROWN leaves it open. `unsat` is printed only when sound bounds excluded
-            the unsafe outputs on every piece of a complete split; `sat` only with an input inside the box whose float32 output, computed as
-            onnxruntime does, meets the unsafe condition. The witness follows in VNN-COMP's
-            format, values printed exactly (each float32 as its shortest round-trip double):
+            Falsification first (box centre, corners, samples on the box's faces and inside \
+            it, sign-gradient descent), then branch and bound on all cores: input splitting \
+            with CROWN bounds for properties with few inputs (ACAS Xu's 5), ReLU splitting for \
+            the others (MNIST's 784), with CROWN bounds on each sub-domain, then an LP (GLPK, \
+            warm-started, made safe from its dual) where CROWN leaves it open. `unsat` is \
+            printed only when sound bounds excluded the unsafe outputs on every piece of a \
+            complete split; `sat` only with an input inside the box whose float32 output, \
+            computed as onnxruntime does, meets the unsafe condition. The witness follows in \
+            VNN-COMP's format, values printed exactly (each float32 as its shortest round-trip \
+            double):
 
               sat
               ((X_0 0.5)
                (X_1 -0.25)
                (Y_0 3.9900000095367432))
 
-            While branch and bound runs, a progress line on stderr (a terminal only) shows the
+            While branch and bound runs, a progress line on stderr (a terminal only) shows the \
             boxes bounded, the boxes still open and the deepest split, once a second.
 
-            Exit codes: 0 whatever the verdict (unsat, sat, timeout, unknown); 2 for a model or
-            property that cannot be read or that do not fit each other (the result file then says
+            Exit codes: 0 whatever the verdict (unsat, sat, timeout, unknown); 2 for a model or \
+            property that cannot be read or that do not fit each other (the result file then says \
             `error`); 3 for an internal error.
             """
     )
@@ -88,37 +90,5 @@ struct VerifyCommand: ParsableCommand {
         for (i, x) in w.input.enumerated() { lines.append("(X_\(i) \(Double(x)))") }
         for (j, y) in w.output.enumerated() { lines.append("(Y_\(j) \(Double(y)))") }
         return "sat\n(" + lines.joined(separator: "\n ") + ")\n"
-    }
-}
-
-/// The `verify` progress line on stderr (a terminal only): elapsed time, boxes bounded, boxes
-/// open and the deepest split, redrawn about once a second while branch and bound runs.
-final class SearchProgressLine: @unchecked Sendable {
-    let started: Date
-    let enabled: Bool
-    private var drawn = false
-    private let lock = NSLock()
-
-    init(started: Date, enabled: Bool) {
-        self.started = started
-        self.enabled = enabled
-    }
-
-    func draw(_ p: BranchAndBound.Progress) {
-        guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        drawn = true
-        let text = String(format: "\rverify: branch and bound, %.0f s, %d boxes bounded, %d open, depth %d   ",
-                          Date().timeIntervalSince(started), p.boxes, p.open, p.maxDepth)
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    /// Ends the line so that the next message starts on its own.
-    func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
-        drawn = false
     }
 }

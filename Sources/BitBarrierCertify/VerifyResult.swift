@@ -43,11 +43,11 @@ public struct VerifyOptions: Sendable {
 
     public init(timeout: Double = 60, workers: Int = 2, falsifier: Falsifier = Falsifier(), falsificationShare: Double = 0.2,
                 progress: (@Sendable (BranchAndBound.Progress) -> Void)? = nil) {
-        self.progress = progress
         self.timeout = timeout
         self.workers = workers
         self.falsifier = falsifier
         self.falsificationShare = falsificationShare
+        self.progress = progress
     }
 }
 
