@@ -64,6 +64,13 @@ public struct VNNWitness: Sendable {
 /// hit 0 (uniform), 7, 47, 125 and 199 times for shares 0.2, 0.35, 0.5 and 0.65; descent from
 /// 2,000 random starts never did.
 ///
+/// Then a continuation descent (``descendLeaky``) per conjunction: Adam on the violation of the
+/// network with every ReLU made leaky, the leak annealed to 0. Sign descent sees no gradient
+/// through inactive neurons; where the label hangs on neurons that must be switched on (mnist_fc
+/// 256x6 property 1 at 0.05: one active neuron in the fifth layer at the centre), it stalls at a
+/// margin of 0.81, while the leaky descent reaches the unsafe region from 97% of random starts
+/// (torch experiment, 200 starts, 100 steps; 90% with Adam at 40 steps).
+///
 /// Every candidate is replayed by ``VNNWitness/replay(_:network:spec:caseIndex:)``; after a
 /// first hit the descent continues a few steps and keeps the deepest replayed point, so the
 /// witness does not sit on the boundary where onnxruntime's rounding could disagree. A failed
@@ -78,9 +85,16 @@ public struct Falsifier: Sendable {
     /// The chance that a boundary sample clamps an input to one of its bounds.
     public var boundaryShare: Double
     public var seed: UInt64
+    /// Continuation descents per conjunction (from the centre, then random starts; 0 turns them
+    /// off) and their leak at the start.
+    public var leakyRestarts: Int
+    public var leak: Float
 
     public init(randomSamples: Int = 256, steps: Int = 40, restarts: Int = 4, maxCornerInputs: Int = 10,
-                boundarySamples: Int = 4096, boundaryShare: Double = 0.65, seed: UInt64 = 0) {
+                boundarySamples: Int = 4096, boundaryShare: Double = 0.65, seed: UInt64 = 0,
+                leakyRestarts: Int = 2, leak: Float = 0.1) {
+        self.leakyRestarts = leakyRestarts
+        self.leak = leak
         self.randomSamples = randomSamples
         self.boundarySamples = boundarySamples
         self.boundaryShare = boundaryShare
@@ -133,7 +147,55 @@ public struct Falsifier: Sendable {
                 }
             }
         }
+        guard network.nodes.contains(where: { $0.layer is ReLU }) else { return nil }
+        for ci in spec.cases.indices {
+            for conj in spec.cases[ci].outputDisjuncts.indices {
+                for restart in 0..<leakyRestarts {
+                    if ContinuousClock.now >= deadline { return nil }
+                    let c = spec.cases[ci]
+                    let start = restart == 0
+                        ? c.lower.indices.map { 0.5 * (c.lower[$0] + c.upper[$0]) }
+                        : c.lower.indices.map { c.lower[$0] + rng.unit() * (c.upper[$0] - c.lower[$0]) }
+                    if let w = descendLeaky(from: start, lower: c.lower, upper: c.upper, conjunction: conj,
+                                            network: network, spec: spec, caseIndex: ci, steps: steps) { return w }
+                }
+            }
+        }
         return nil
+    }
+
+    /// Continuation descent: Adam (step 0.1 of each input's width) on one conjunction's
+    /// violation in the network whose ReLUs are leaky, max(x, s x), with s going linearly from
+    /// `leak` to 0 over the first 70% of the steps; every iterate is replayed on the concrete
+    /// network. Returns the deepest replayed witness met.
+    public func descendLeaky(from start: [Double], lower: [Double], upper: [Double], conjunction: Int,
+                             network: Network, spec: VNNLibSpec, caseIndex: Int, steps: Int) -> VNNWitness? {
+        let constraints = spec.cases[caseIndex].outputDisjuncts[conjunction]
+        guard !constraints.isEmpty, var x = VNNWitness.float32Point(start, lower: lower, upper: upper) else { return nil }
+        var real = x.map(Double.init)
+        var m = [Double](repeating: 0, count: x.count), v = m
+        let (beta1, beta2) = (0.9, 0.999)
+        var best: VNNWitness? = nil
+        for step in 0..<steps {
+            let s = max(0, leak * (1 - Float(step) / (0.7 * Float(steps))))
+            let y = (s > 0 ? network.evaluateAll(x, reluLeak: s)[network.output] : network.evaluate(x)).map(Double.init)
+            let worst = constraints.indices.max { constraints[$0].value(at: y) < constraints[$1].value(at: y) }!
+            let g = network.gradient(at: x, outputWeights: constraints[worst].coefficients, reluLeak: s).gradient
+            let t = Double(step + 1)
+            for i in x.indices {
+                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                let mh = m[i] / (1 - pow(beta1, t)), vh = v[i] / (1 - pow(beta2, t))
+                real[i] = min(max(real[i] - 0.1 * (upper[i] - lower[i]) * mh / (vh.squareRoot() + 1e-12), lower[i]), upper[i])
+            }
+            guard let p = VNNWitness.float32Point(real, lower: lower, upper: upper) else { break }
+            x = p
+            if let w = VNNWitness.replay(x, network: network, spec: spec, caseIndex: caseIndex), best == nil || w.depth > best!.depth {
+                best = w
+            }
+            if best != nil && s == 0 { break }
+        }
+        return best
     }
 
     /// Sign-gradient descent on one conjunction's violation inside a box (which may be a sub-box

@@ -89,6 +89,24 @@ import Testing
         if case .sat(let w) = result { VerifyTests.expectReplays(w, network, spec, "\(net) prop \(prop)") }
     }
 
+    /// mnist_fc 256x6 prop 1 at 0.05 is sat, but at the centre one neuron of the fifth layer is
+    /// active and sign descent stalls at a margin of 0.81: the leaky continuation descent must
+    /// find a witness that replays, and the falsifier without it must not (else this test no
+    /// longer tests the continuation).
+    @Test func leakyDescentSwitchesNeuronsOn() throws {
+        let (network, spec) = try Self.mnist("256x6", "1_0.05")
+        let deadline = ContinuousClock.now + .seconds(60)
+        let leaky = Falsifier(randomSamples: 16, steps: 40, restarts: 1, leakyRestarts: 2)
+        guard let w = leaky.search(network: network, spec: spec, deadline: deadline) else {
+            Issue.record("the continuation descent found no witness for 256x6 prop 1_0.05")
+            return
+        }
+        VerifyTests.expectReplays(w, network, spec, "256x6 prop 1_0.05")
+        let plain = Falsifier(randomSamples: 16, steps: 40, restarts: 4, leakyRestarts: 0)
+        #expect(plain.search(network: network, spec: spec, deadline: deadline) == nil,
+                "sign descent alone found the witness: pick a harder instance for this test")
+    }
+
     /// A hard instance with a budget far too small ends in `timeout`, never `proved`.
     @Test func cutBudgetIsNeverProved() throws {
         let (network, spec) = try Self.mnist("256x4", "0_0.05")

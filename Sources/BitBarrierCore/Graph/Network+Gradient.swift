@@ -1,8 +1,12 @@
 extension Network {
     /// Gradient of `weights . output` with respect to the input at `input` (reverse mode through
     /// every layer's `pullback`). Used by attacks; carries no soundness obligation.
-    public func gradient(at input: [Float], outputWeights weights: [Double]) -> (output: [Float], gradient: [Double]) {
-        let values = evaluateAll(input)
+    ///
+    /// With `reluLeak` > 0 every ReLU is replaced by the leaky ReLU max(x, leak * x), forward and
+    /// backward (the output returned is that network's): inactive neurons then pass gradient, so
+    /// a descent can find the inputs that switch them on (``Falsifier``'s continuation descent).
+    public func gradient(at input: [Float], outputWeights weights: [Double], reluLeak leak: Float = 0) -> (output: [Float], gradient: [Double]) {
+        let values = leak > 0 ? evaluateAll(input, reluLeak: leak) : evaluateAll(input)
         var grads: [[Double]?] = [[Double]?](repeating: nil, count: nodes.count)
         grads[output] = weights
         var inputGradient = [Double](repeating: 0, count: inputSize)
@@ -15,7 +19,9 @@ extension Network {
                 case .node(let j): return values[j]
                 }
             }
-            let parts = node.layer.pullback(args, gradient: g)
+            let parts = leak > 0 && node.layer is ReLU
+                ? [g.indices.map { args[0][$0] > 0 ? g[$0] : Double(leak) * g[$0] }]
+                : node.layer.pullback(args, gradient: g)
             for (k, ref) in node.inputs.enumerated() {
                 switch ref {
                 case .input:
@@ -31,5 +37,23 @@ extension Network {
             }
         }
         return (values[output], inputGradient)
+    }
+}
+
+extension Network {
+    /// Every node's value with each ReLU replaced by max(x, leak * x).
+    public func evaluateAll(_ input: [Float], reluLeak leak: Float) -> [[Float]] {
+        var values: [[Float]] = []
+        values.reserveCapacity(nodes.count)
+        for node in nodes {
+            let args = node.inputs.map { ref -> [Float] in
+                switch ref {
+                case .input: return input
+                case .node(let i): return values[i]
+                }
+            }
+            values.append(node.layer is ReLU ? args[0].map { $0 > 0 ? $0 : leak * $0 } : node.layer.evaluate(args))
+        }
+        return values
     }
 }
