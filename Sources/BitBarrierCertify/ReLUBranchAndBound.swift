@@ -16,13 +16,20 @@ import Foundation
 /// An open sub-domain is split on the unstable neuron with the largest relaxation loss in the
 /// bound of its worst constraint (BaBSR's intercept score: with `a` the backward coefficient
 /// on the ReLU's output, `-a * u * (-l) / (u - l)` when the upper line is used, `a > 0` counting
-/// a quarter of `a * min(u, -l)`). Before splitting, a sub-domain CROWN leaves open is bounded by
-/// LP (``SubdomainLP``: the triangle relaxation with the clamped bounds as variable bounds, so
-/// the splits are constraints; warm-started from the parent's basis; made safe through the dual
-/// by ``SafeBound``; an infeasible LP closes the domain only when certified). When no unstable
-/// neuron is left and the LP does not exclude, the sub-domain is unresolved. At every sub-domain the corner of the box minimising the worst
-/// constraint's linear bound and the LP optimum's input are replayed on the concrete network,
-/// and two short descents run (from the LP optimum and from a random point), so the attack goes
+/// a quarter of `a * min(u, -l)`, scored on the optimised pass's rows). Before splitting, a
+/// sub-domain CROWN leaves open is bounded again by alpha, beta-CROWN
+/// (``BoundAnalysis/optimizedLowerBounds(_:at:box:nodes:relus:start:steps:done:)``: each row's
+/// ReLU lower slopes and split multipliers raised by gradient ascent, warm-started from the
+/// parent's); at the root every layer is tightened that way first
+/// (``BoundAnalysis/optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:)``), and the
+/// sub-domains inherit it. With `useLP`, or when no unstable neuron is left (where the LP is
+/// exact), the sub-domain is then bounded by LP (``SubdomainLP``: the triangle relaxation with
+/// the clamped bounds as variable bounds, so the splits are constraints; warm-started from the
+/// parent's basis; made safe through the dual by ``SafeBound``; an infeasible LP closes the
+/// domain only when certified). A leaf the LP does not exclude is unresolved. At every
+/// sub-domain the corner of the box minimising the worst constraint's linear bound and the LP
+/// optimum's input are replayed on the concrete network, and two short descents run (from the
+/// LP optimum and from a random point), so the attack goes
 /// on while the proof does.
 ///
 /// `proved` only when every sub-domain of every case was closed. Proofs/BranchAndBound.md.
@@ -35,8 +42,15 @@ public struct ReLUBranchAndBound: Sendable {
     let reluNodes: Set<Int>
     /// Time limit of one LP, seconds.
     public var lpTimeLimit: Double = 10
-    /// Whether sub-domains CROWN leaves open are bounded by LP before they are split.
-    public var useLP = true
+    /// Whether every sub-domain left open is bounded by LP before it is split (leaves, with no
+    /// unstable neuron left, always are).
+    public var useLP = false
+    /// Passes of alpha, beta-CROWN optimisation on a sub-domain CROWN leaves open (0: none), and
+    /// at the root.
+    public var optimizationSteps = 40
+    public var rootOptimizationSteps = 100
+    /// Passes of alpha-CROWN on each layer's unstable neurons at the root (0: none).
+    public var rootLayerSteps = 20
 
     /// Runs descents beside the bounds (``Falsifier/descend``; steps 0 turns them off).
     public var falsifier: Falsifier
@@ -79,6 +93,21 @@ public struct ReLUBranchAndBound: Sendable {
         /// The parent's final LP basis (the warm start) and the constraint it was optimal for
         /// (conjunction, constraint), nil before any LP.
         var basis: (GLPKProblem.Basis, Int, Int)? = nil
+        /// The parent's optimised multipliers (for this domain's splits) and the constraint
+        /// each of their rows belongs to (``constraintKeys``), nil before any optimisation.
+        var multipliers: (ReLUMultipliers, [Int])? = nil
+    }
+
+    /// Each open constraint's index in its case's list of constraints (all conjunctions in order).
+    static func constraintKeys(_ c: VNNLibCase, owners: [(conjunction: Int, constraint: OutputConstraint)]) -> [Int] {
+        var offset = [Int](repeating: 0, count: c.outputDisjuncts.count + 1)
+        for (k, conj) in c.outputDisjuncts.enumerated() { offset[k + 1] = offset[k] + conj.count }
+        var keys: [Int] = []
+        for (r, o) in owners.enumerated() {
+            let position = r > 0 && owners[r - 1].conjunction == o.conjunction ? keys[r - 1] - offset[o.conjunction] + 1 : 0
+            keys.append(offset[o.conjunction] + position)
+        }
+        return keys
     }
 
     /// Runs the search with `workers` threads until it ends or `deadline` passes.
@@ -98,7 +127,7 @@ public struct ReLUBranchAndBound: Sendable {
         return WorkList(roots, onProgress: progress).run(workers: workers, deadline: deadline, process: { domain, worker in
             process(domain, deadline: deadline) { ci in
                 pool.program(worker: worker, caseIndex: ci) {
-                    guard useLP, let root = rootBounds[ci] else { return nil }
+                    guard let root = rootBounds[ci] else { return nil }
                     let c = spec.cases[ci]
                     return try? SubdomainLP(network: analysis.network, box: Bounds(lower: c.lower, upper: c.upper), rootBounds: root)
                 }
@@ -111,25 +140,57 @@ public struct ReLUBranchAndBound: Sendable {
     func process(_ d: Domain, deadline: ContinuousClock.Instant, lp: (Int) -> SubdomainLP?) -> BranchStep<Domain> {
         let c = spec.cases[d.caseIndex]
         let box = Bounds(lower: c.lower, upper: c.upper)
-        guard let nodes = analysis.splitLayerBounds(box, parent: d.nodes, splits: d.splits, reuseBefore: d.changedFrom) else {
+        guard var nodes = analysis.splitLayerBounds(box, parent: d.nodes, splits: d.splits, reuseBefore: d.changedFrom) else {
             return .closed
         }
         var open = d.open
         let (owners, rows) = BranchAndBound.openConstraints(c, open: open, outputs: spec.outputCount)
         guard !owners.isEmpty else { return .closed }
-        let pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
+        var pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
                                        capturing: reluNodes)
-        let lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
-        let (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
+        var lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        var (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
         for k in excluded { open[k] = false }
         if !open.contains(true) { return .closed }
+
+        // alpha, beta-CROWN: raise the bounds of the rows CROWN leaves open by optimising the
+        // relaxation's multipliers, warm-started from the parent's.
+        var multipliers: (ReLUMultipliers, [Int])? = nil
+        let steps = d.depth == 0 ? rootOptimizationSteps : optimizationSteps
+        if d.depth == 0 && rootLayerSteps > 0 {
+            // At the root, first tighten every layer (alpha-CROWN); the sub-domains inherit it.
+            guard let tightened = analysis.optimizedLayerBounds(box, nodes: nodes, relus: relus, splits: d.splits,
+                                                                steps: rootLayerSteps, deadline: deadline) else { return .closed }
+            nodes = tightened
+        }
+        if steps > 0 {
+            let keys = Self.constraintKeys(c, owners: owners)
+            var start = ReLUMultipliers(rows: owners.count, relus: relus, nodes: nodes, splits: d.splits)
+            if let (parent, parentKeys) = d.multipliers {
+                let from = keys.compactMap { parentKeys.firstIndex(of: $0) }
+                if from.count == keys.count { start = parent.selecting(from, adding: nil) }
+            }
+            let optimized = analysis.optimizedLowerBounds(rows, box: box, nodes: nodes, relus: relus, start: start, steps: steps) { best in
+                let (closed, _) = Self.exclusions(owners: owners, lows: best)
+                return owners.allSatisfy { closed.contains($0.conjunction) }
+            }
+            for r in lows.indices where optimized.lows[r] > lows[r] { lows[r] = optimized.lows[r] }
+            pass = (optimized.input, pass.constant, optimized.captured)
+            multipliers = (optimized.multipliers, keys)
+            (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
+            for k in excluded { open[k] = false }
+            if !open.contains(true) { return .closed }
+        }
         let worstValue = lows[worst] + owners[worst].constraint.constant
 
         if let a = pass.input, let w = cornerWitness(a, row: worst, box: box, caseIndex: d.caseIndex) { return .found(w) }
 
         var basis = d.basis
         var start: (conjunction: Int, input: [Double])? = nil
-        if let program = lp(d.caseIndex) {
+        let neuron = branchingNeuron(row: worst, captured: pass.captured, nodes: nodes)
+        // Without unstable neurons the LP is exact on the sub-domain (splits included): a leaf
+        // always gets it, whatever `useLP` says.
+        if useLP || neuron == nil, let program = lp(d.caseIndex) {
             let left = ContinuousClock.now.duration(to: deadline) / .seconds(1)
             guard left > 0 else { return .split([d]) }  // the work list reports the timeout
             switch lpBounds(program, timeLimit: min(lpTimeLimit, left), basis: &basis, open: &open, owners: owners, lows: lows,
@@ -142,7 +203,7 @@ public struct ReLUBranchAndBound: Sendable {
             }
         }
         if let w = attack(d, from: start, worstConjunction: owners[worst].conjunction, box: box) { return .found(w) }
-        guard let (node, neuron) = branchingNeuron(row: worst, captured: pass.captured, nodes: nodes) else { return .stuck }
+        guard let (node, neuron) = neuron else { return .stuck }
         var children: [Domain] = []
         for active in [true, false] {
             var child = d
@@ -153,6 +214,7 @@ public struct ReLUBranchAndBound: Sendable {
             child.depth += 1
             child.priority = worstValue
             child.basis = basis
+            child.multipliers = multipliers.map { ($0.0.selecting(Array(0..<$0.0.rows), adding: child.splits.last), $0.1) }
             children.append(child)
         }
         return .split(children)

@@ -217,11 +217,20 @@ public struct BoundAnalysis: Sendable {
         return (r.input, r.constant, r.captured)
     }
 
+    /// The backward pass with alpha-CROWN slopes and beta-CROWN split terms (``ReLUMultipliers``),
+    /// capturing the rows reached at the given nodes.
+    public func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>,
+                           multipliers: ReLUMultipliers) -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows]) {
+        let r = substitute(rows, at: t, box: box, nodes: nodes, capturing: capturing, settling: nil, stoppingAt: nil,
+                           multipliers: multipliers)
+        return (r.input, r.constant, r.captured)
+    }
+
     /// The backward pass with every option. With `stoppingAt` (the first layer's node,
     /// `FirstLayer`), the rows reaching that node are returned as `stopped` instead of being
     /// expanded.
     func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>, settling: RowSettling?,
-                    stoppingAt stop: Int?)
+                    stoppingAt stop: Int?, multipliers: ReLUMultipliers? = nil)
         -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows], stopped: LinearRows?) {
         var captured: [Int: LinearRows] = [:]
         var pending: [Int: LinearRows] = [t: rows]
@@ -231,12 +240,18 @@ public struct BoundAnalysis: Sendable {
             if let s = settling, s.checkpoints[i], pending[i] != nil {
                 s.settle(pending: &pending, input: &onInput, constant: &constant, box: box, nodes: nodes)
             }
-            guard let a = pending.removeValue(forKey: i) else { continue }
+            guard var a = pending.removeValue(forKey: i) else { continue }
+            multipliers?.addSplitTerms(to: &a, node: i)
             if capturing.contains(i) { captured[i] = a }
             if i == stop { return (onInput, constant, captured, a) }
             let node = network.nodes[i]
             let inputBounds = node.inputs.map { bounds(of: $0, box: box, nodes: nodes) }
-            let step = node.layer.backward(a, inputs: inputBounds)
+            let step: BackwardStep
+            if let relu = node.layer as? ReLU, let slopes = multipliers?.alpha[i] {
+                step = relu.relaxation(inputBounds[0]).backward(a, input: inputBounds[0], rowLowerSlopes: slopes)
+            } else {
+                step = node.layer.backward(a, inputs: inputBounds)
+            }
             for r in 0..<constant.count { constant[r] = (constant[r] + step.constant[r]).nextDown }
             for (k, ref) in node.inputs.enumerated() {
                 guard let part = step.inputs[k] else { continue }

@@ -53,7 +53,12 @@ public struct ElementwiseRelaxation: Sendable {
     /// columns the products a_j * slope_j are rounded (error <= u |product| + eta each, times
     /// |x_j| <= m_j) and the constant sum_j a_j * intercept_j has the dot-product error; both are
     /// subtracted from the constant, which is then rounded down.
-    public func backward(_ a: LinearRows, input x: Bounds) -> BackwardStep {
+    ///
+    /// `rowLowerSlopes` (rows x n, alpha-CROWN's slopes) replaces `lowerSlope` row by row on the
+    /// general columns; the caller guarantees each value makes a sound lower line (for an
+    /// unstable ReLU with intercept 0: any slope in [0, 1]). The error terms are the same.
+    public func backward(_ a: LinearRows, input x: Bounds, rowLowerSlopes: [Double]? = nil) -> BackwardStep {
+        precondition(rowLowerSlopes == nil || rowLowerSlopes!.count == a.rows * a.columns, "rowLowerSlopes: size mismatch")
         let n = a.columns
         let m = x.magnitude
         var zeroed: [Int] = [], general: [Int] = []
@@ -67,6 +72,8 @@ public struct ElementwiseRelaxation: Sendable {
         let g = FloatError.gamma(n + 2)
         let u = FloatError.unitRoundoff
         let eta = Double(2 * n + 4) * FloatError.eta
+        let perRow = rowLowerSlopes != nil
+        (rowLowerSlopes ?? []).withUnsafeBufferPointer { rs in
         lowerSlope.withUnsafeBufferPointer { ls in
         lowerIntercept.withUnsafeBufferPointer { li in
         upperSlope.withUnsafeBufferPointer { us in
@@ -76,11 +83,12 @@ public struct ElementwiseRelaxation: Sendable {
                 let row = ov.baseAddress! + r * n
                 for j in zeroed { row[j] = 0 }
                 var s = 0.0, mag = 0.0, productError = 0.0
+                let slopes = perRow ? rs.baseAddress! + r * n : ls.baseAddress!
                 for j in general {
                     let aj = row[j]
                     if aj == 0 { continue }
                     let positive = aj > 0
-                    let p = aj * (positive ? ls[j] : us[j])
+                    let p = aj * (positive ? slopes[j] : us[j])
                     row[j] = p
                     productError += abs(p) * m[j]
                     let t = aj * (positive ? li[j] : ui[j])
@@ -90,6 +98,7 @@ public struct ElementwiseRelaxation: Sendable {
                 let err = ((u * productError + g * (mag + productError)) * (1 + 4 * u)).nextUp + eta
                 constant[r] = (s - err).nextDown
             }
+        }
         }
         }
         }

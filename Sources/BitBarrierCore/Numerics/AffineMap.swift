@@ -1,3 +1,5 @@
+import Foundation
+
 /// y = W x + b for a weight matrix W (outputs x inputs), dense (BLAS) or sparse (CSR).
 ///
 /// Every linear operator (Gemm, MatMul, Conv, AveragePool, Pad, Transpose) is one of these, so
@@ -33,6 +35,8 @@ public struct AffineMap: Sendable {
     let absolute: Storage
     /// Compacted copies of a dense W for backward steps (`CompactedWeights`).
     let compacted = CompactedWeights()
+    /// W^T of a dense W, made on first use (``applyRows(_:count:)``).
+    let transposed = TransposedWeights()
 
     public init(outputs: Int, inputs: Int, storage: Storage, bias: [Double]? = nil, weightRelativeError: Double = 0) {
         self.outputs = outputs
@@ -79,6 +83,26 @@ public struct AffineMap: Sendable {
             }
             return y
         }
+    }
+
+    /// W x + b for each of `count` row-major inputs (count x inputs), round-to-nearest Double:
+    /// the batched relaxed evaluation of ``BoundAnalysis/optimizedLowerBounds``, no soundness
+    /// obligation.
+    public func applyRows(_ x: [Double], count: Int) -> [Double] {
+        var y: [Double]
+        switch storage {
+        case .dense(let w):
+            let wt = transposed.weights { (0..<(inputs * outputs)).map { k in w[(k % outputs) * inputs + k / outputs] } }
+            y = BLAS.multiply(x, wt, m: count, k: inputs, n: outputs)
+        case .sparse:
+            y = []
+            y.reserveCapacity(count * outputs)
+            for r in 0..<count { y += Self.multiply(storage, Array(x[(r * inputs)..<((r + 1) * inputs)]), outputs: outputs, inputs: inputs) }
+        }
+        for r in 0..<count {
+            for i in 0..<outputs { y[r * outputs + i] += bias[i] }
+        }
+        return y
     }
 
     /// Concrete evaluation: Double accumulation of the float32 inputs, rounded once to float32.
@@ -168,5 +192,20 @@ public struct AffineMap: Sendable {
             }
             return out
         }
+    }
+}
+
+/// A lazily made copy of a dense weight matrix, transposed (shared by the copies of a map).
+final class TransposedWeights: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: [Double]? = nil
+
+    func weights(make: () -> [Double]) -> [Double] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let w = cached { return w }
+        let w = make()
+        cached = w
+        return w
     }
 }

@@ -1,0 +1,204 @@
+import BitBarrierCore
+import Foundation
+import Testing
+
+/// alpha, beta-CROWN (`ReLUMultipliers`, `optimizedLowerBounds`, `optimizedLayerBounds`): on a
+/// sub-domain with split ReLUs, every sampled point whose values have the split signs stays
+/// inside the optimised node bounds and above the optimised output bounds, for the optimiser's
+/// multipliers and for arbitrary ones in range (a grid of split multipliers included, which a
+/// wrong sign in the split term would turn unsound); and optimising never loosens CROWN.
+@Suite struct OptimizedBoundsTests {
+    /// Dense 8 -> 16 -> 16 -> 16 -> 5 with ReLUs: deep enough for the layer bounds to matter.
+    static func reluNetwork(seed: UInt64) -> Network {
+        var rng = SplitMix64(seed: seed)
+        var nodes: [Node] = []
+        func add(_ layer: any Layer, _ op: String, _ size: Int) {
+            nodes.append(Node(name: "n\(nodes.count)", opType: op, layer: layer,
+                              inputs: [nodes.isEmpty ? .input : .node(nodes.count - 1)], shape: [1, size]))
+        }
+        var width = 8
+        for _ in 0..<3 {
+            add(TestNetworks.dense(&rng, 16, width), "Gemm", 16)
+            add(ReLU(size: 16), "Relu", 16)
+            width = 16
+        }
+        add(TestNetworks.dense(&rng, 5, 16), "Gemm", 5)
+        return Network(name: "relu-mlp", inputName: "x", inputShape: [1, 8], outputName: "y", nodes: nodes, output: nodes.count - 1)
+    }
+
+    static func relus(_ network: Network) -> [(relu: Int, pre: Int)] {
+        network.nodes.enumerated().compactMap { i, node in
+            guard node.layer is ReLU, case .node(let j) = node.inputs[0] else { return nil }
+            return (i, j)
+        }
+    }
+
+    /// One sub-domain: the box, splits taken from a sampled point (so it holds that point), its
+    /// CROWN bounds and its alpha-CROWN layer bounds.
+    struct Case {
+        let network: Network
+        let analysis: BoundAnalysis
+        let box: Bounds
+        let splits: [NeuronSplit]
+        let crown: [Bounds]
+        let tightened: [Bounds]
+    }
+
+    static func subdomain(seed: UInt64) -> Case? {
+        let network = reluNetwork(seed: seed)
+        let analysis = BoundAnalysis(network: network)
+        var rng = SplitMix64(seed: seed &+ 77)
+        let box = LayerSoundnessTests.randomBox(network, &rng, epsilon: 0.6)
+        guard let root = analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0) else { return nil }
+        var candidates = SplitBoundsTests.unstable(network, root).filter { $0.0 > 0 }
+        let x0 = LayerSoundnessTests.sample(box, &rng, corner: false)
+        let v0 = network.evaluateAll(x0)
+        var splits: [NeuronSplit] = []
+        while splits.count < 3, !candidates.isEmpty {
+            let (j, k) = candidates.remove(at: Int.random(in: 0..<candidates.count, using: &rng))
+            let v = Double(v0[j][k])
+            guard abs(v) > LayerSoundnessTests.tolerance(v) else { continue }
+            splits.append(NeuronSplit(node: j, neuron: k, active: v > 0))
+        }
+        guard !splits.isEmpty,
+              let crown = analysis.splitLayerBounds(box, parent: root, splits: splits, reuseBefore: splits.map(\.node).min()!),
+              let tightened = analysis.optimizedLayerBounds(box, nodes: crown, relus: relus(network), splits: splits, steps: 30,
+                                                            deadline: .now + .seconds(60)) else { return nil }
+        return Case(network: network, analysis: analysis, box: box, splits: splits, crown: crown, tightened: tightened)
+    }
+
+    static func rows(_ rng: inout SplitMix64, count: Int, columns: Int) -> LinearRows {
+        LinearRows(rows: count, columns: columns, values: rng.floats(count * columns).map(Double.init))
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
+    func sampledPointsRespectOptimisedBounds(seed: UInt64) {
+        guard let c = Self.subdomain(seed: seed) else {
+            Issue.record("seed \(seed): no sub-domain (a sub-domain holding a sampled point must not be empty)")
+            return
+        }
+        let relus = Self.relus(c.network)
+        var rng = SplitMix64(seed: seed &+ 5)
+        let rows = Self.rows(&rng, count: 4, columns: 5)
+        let start = ReLUMultipliers(rows: 4, relus: relus, nodes: c.tightened, splits: c.splits)
+        let plain = c.analysis.lowerBounds(of: rows, at: c.network.output, box: c.box, nodes: c.tightened)
+        let optimized = c.analysis.optimizedLowerBounds(rows, box: c.box, nodes: c.tightened, relus: relus, start: start, steps: 40) { _ in false }
+        for r in 0..<4 {
+            #expect(optimized.lows[r] >= plain[r] - 1e-9 * abs(plain[r]), "seed \(seed) row \(r): optimised \(optimized.lows[r]) below CROWN \(plain[r])")
+        }
+        // Arbitrary multipliers in range: random slopes with split multipliers up to 20, and each
+        // split's multiplier alone on a grid (where a wrong sign of the split term would cancel
+        // the row's coefficient and lift the bound above the sub-domain's minimum). Each is a
+        // sound bound, so their maximum must be one too.
+        var random = [Double](repeating: -.infinity, count: 4)
+        var trials: [ReLUMultipliers] = []
+        for _ in 0..<8 {
+            var m = optimized.multipliers
+            for (node, values) in m.alpha { m.alpha[node] = values.map { _ in Double.random(in: 0...1, using: &rng) } }
+            m.beta = m.beta.map { $0.map { _ in Double.random(in: 0...20, using: &rng) } }
+            trials.append(m)
+        }
+        for k in c.splits.indices {
+            for g in stride(from: 0.05, through: 4, by: 0.05) {
+                var m = start
+                m.beta[k] = [Double](repeating: g, count: 4)
+                trials.append(m)
+            }
+        }
+        for m in trials {
+            let pass = c.analysis.substitute(rows, at: c.network.output, box: c.box, nodes: c.tightened, capturing: [], multipliers: m)
+            let lows = pass.input.map { $0.minimum(over: c.box, plus: pass.constant) } ?? pass.constant
+            for r in 0..<4 { random[r] = max(random[r], lows[r]) }
+        }
+
+        var inside = 0
+        for s in 0..<20_000 {
+            let x = LayerSoundnessTests.sample(c.box, &rng, corner: s % 8 == 0)
+            let values = c.network.evaluateAll(x)
+            let signsHold = c.splits.allSatisfy { sp in
+                let v = Double(values[sp.node][sp.neuron])
+                return sp.active ? v > LayerSoundnessTests.tolerance(v) : v < -LayerSoundnessTests.tolerance(v)
+            }
+            guard signsHold else { continue }
+            inside += 1
+            for (i, v) in values.enumerated() {
+                for j in v.indices {
+                    let y = Double(v[j]), t = LayerSoundnessTests.tolerance(y)
+                    if !(c.tightened[i].lower[j] - t <= y && y <= c.tightened[i].upper[j] + t) {
+                        Issue.record("seed \(seed) node \(i) neuron \(j): \(y) outside [\(c.tightened[i].lower[j]), \(c.tightened[i].upper[j])]")
+                        return
+                    }
+                }
+            }
+            let y = values[c.network.output].map(Double.init)
+            for r in 0..<4 {
+                let value = (0..<5).reduce(0.0) { $0 + rows.values[r * 5 + $1] * y[$1] }
+                let t = 1e-5 * y.map(abs).reduce(0, +) + 1e-6
+                if value < optimized.lows[r] - t || value < random[r] - t {
+                    Issue.record("seed \(seed) row \(r): sampled \(value) below the optimised bound \(optimized.lows[r]) or the arbitrary one \(random[r])")
+                    return
+                }
+            }
+        }
+        #expect(inside > 0, "seed \(seed): no sampled point in the sub-domain (the check would be vacuous)")
+    }
+
+    /// The split term's sign, on one neuron z = x over x in [-1, 1] where the answer is known:
+    /// out = -relu(z) with z >= 0 (minimum -1 at x = 1) and out = relu(z) + z with z <= 0
+    /// (minimum -1 at x = -1). With the row's coefficient on z equal to -1 (active) or +1
+    /// (inactive), a wrong sign would cancel it at beta = 1 and bound the minimum by 0. Every
+    /// multiplier on the grid must give a bound <= -1.
+    @Test(arguments: [true, false])
+    func splitTermKeepsItsSign(active: Bool) {
+        var nodes = [Node(name: "z", opType: "Gemm", layer: Dense(outputs: 1, inputs: 1, weights: [1], bias: nil), inputs: [.input], shape: [1, 1]),
+                     Node(name: "r", opType: "Relu", layer: ReLU(size: 1), inputs: [.node(0)], shape: [1, 1])]
+        if active {
+            nodes.append(Node(name: "y", opType: "Gemm", layer: Dense(outputs: 1, inputs: 1, weights: [-1], bias: nil), inputs: [.node(1)], shape: [1, 1]))
+        } else {
+            nodes.append(Node(name: "y", opType: "Add", layer: Sum(size: 1), inputs: [.node(1), .node(0)], shape: [1, 1]))
+        }
+        let network = Network(name: "one", inputName: "x", inputShape: [1, 1], outputName: "y", nodes: nodes, output: 2)
+        let analysis = BoundAnalysis(network: network)
+        let box = Bounds(lower: [-1], upper: [1])
+        let split = NeuronSplit(node: 0, neuron: 0, active: active)
+        guard let bounds = analysis.splitLayerBounds(box, parent: nil, splits: [split], reuseBefore: 0) else {
+            Issue.record("the sub-domain was reported empty")
+            return
+        }
+        let rows = LinearRows(rows: 1, columns: 1, values: [1])
+        var m = ReLUMultipliers(rows: 1, relus: [(1, 0)], nodes: bounds, splits: [split])
+        for beta in stride(from: 0.0, through: 3, by: 0.125) {
+            m.beta[0] = [beta]
+            let pass = analysis.substitute(rows, at: 2, box: box, nodes: bounds, capturing: [], multipliers: m)
+            let low = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+            #expect(low[0] <= -1, "split \(active ? "active" : "inactive"), beta \(beta): bound \(low[0]) above the minimum -1")
+        }
+        // The concrete minimum is attained in the sub-domain.
+        #expect(Double(network.evaluate([active ? 1 : -1])[0]) == -1)
+    }
+
+    /// The optimiser does something: over these seeds the layer bounds get tighter than CROWN's
+    /// and the output bounds higher than CROWN's on those tightened layers.
+    @Test func optimisationTightens() {
+        var layerGain = 0.0, outputGain = 0.0
+        for seed in UInt64(1)...8 {
+            guard let c = Self.subdomain(seed: seed) else { continue }
+            for i in c.crown.indices where !c.crown[i].lower.isEmpty {
+                for j in c.crown[i].lower.indices {
+                    layerGain += (c.tightened[i].lower[j] - c.crown[i].lower[j]) + (c.crown[i].upper[j] - c.tightened[i].upper[j])
+                    #expect(c.tightened[i].lower[j] >= c.crown[i].lower[j] && c.tightened[i].upper[j] <= c.crown[i].upper[j],
+                            "seed \(seed): optimised layer bounds looser than CROWN's at node \(i)")
+                }
+            }
+            var rng = SplitMix64(seed: seed &+ 5)
+            let rows = Self.rows(&rng, count: 4, columns: 5)
+            let relus = Self.relus(c.network)
+            let start = ReLUMultipliers(rows: 4, relus: relus, nodes: c.tightened, splits: c.splits)
+            let plain = c.analysis.lowerBounds(of: rows, at: c.network.output, box: c.box, nodes: c.tightened)
+            let optimized = c.analysis.optimizedLowerBounds(rows, box: c.box, nodes: c.tightened, relus: relus, start: start, steps: 40) { _ in false }
+            outputGain += zip(optimized.lows, plain).map { $0 - $1 }.reduce(0, +)
+        }
+        #expect(layerGain > 0, "alpha-CROWN never tightened a layer bound")
+        #expect(outputGain > 0, "alpha, beta-CROWN never raised an output bound")
+    }
+}
