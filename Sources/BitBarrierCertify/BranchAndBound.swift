@@ -167,8 +167,8 @@ public struct BranchAndBound: Sendable {
             }
         }
         for x in candidates {
-            if let p = VNNWitness.float32Point(x, lower: item.lower, upper: item.upper),
-               let w = VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: item.caseIndex) {
+            if let w = VNNWitness.replay(real: x, lower: item.lower, upper: item.upper, network: analysis.network, spec: spec,
+                                         caseIndex: item.caseIndex) {
                 return w
             }
         }

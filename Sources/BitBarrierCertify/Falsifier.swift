@@ -32,6 +32,14 @@ public struct VNNWitness: Sendable {
         return VNNWitness(caseIndex: caseIndex, input: x, output: y, depth: depth)
     }
 
+    /// Replays a real point of the box [lower, upper] (which may be a sub-box of the case's)
+    /// after rounding it to a float32 point of that box.
+    public static func replay(real x: [Double], lower: [Double], upper: [Double], network: Network, spec: VNNLibSpec,
+                              caseIndex: Int) -> VNNWitness? {
+        guard let p = float32Point(x, lower: lower, upper: upper) else { return nil }
+        return replay(p, network: network, spec: spec, caseIndex: caseIndex)
+    }
+
     /// The float32 value nearest `v` that lies in [lo, hi], or nil if no float32 does.
     public static func float(_ v: Double, inside lo: Double, _ hi: Double) -> Float? {
         var f = Float(min(max(v, lo), hi))
@@ -239,7 +247,6 @@ public struct Falsifier: Sendable {
     /// Replays a real point after rounding it into the box.
     func check(_ x: [Double], network: Network, spec: VNNLibSpec, caseIndex: Int) -> VNNWitness? {
         let c = spec.cases[caseIndex]
-        guard let p = VNNWitness.float32Point(x, lower: c.lower, upper: c.upper) else { return nil }
-        return VNNWitness.replay(p, network: network, spec: spec, caseIndex: caseIndex)
+        return VNNWitness.replay(real: x, lower: c.lower, upper: c.upper, network: network, spec: spec, caseIndex: caseIndex)
     }
 }

@@ -51,6 +51,9 @@ public struct ReLUBranchAndBound: Sendable {
     public var rootOptimizationSteps = 100
     /// Passes of alpha-CROWN on each layer's unstable neurons at the root (0: none).
     public var rootLayerSteps = 20
+    /// The optimisation stops once the worst open constraint, gaining at its rate over this many
+    /// passes, could not reach 0 within the remaining ones (0: never).
+    public var hopelessAfter = 5
 
     /// Runs descents beside the bounds (``Falsifier/descend``; steps 0 turns them off).
     public var falsifier: Falsifier
@@ -170,9 +173,22 @@ public struct ReLUBranchAndBound: Sendable {
                 let from = keys.compactMap { parentKeys.firstIndex(of: $0) }
                 if from.count == keys.count { start = parent.selecting(from, adding: nil) }
             }
+            // Stop when every conjunction is excluded, or when the open ones cannot be at this
+            // rate: the sub-domain will be split anyway, and its children go on from these
+            // multipliers.
+            var history: [Double] = []
             let optimized = analysis.optimizedLowerBounds(rows, box: box, nodes: nodes, relus: relus, start: start, steps: steps) { best in
                 let (closed, _) = Self.exclusions(owners: owners, lows: best)
-                return owners.allSatisfy { closed.contains($0.conjunction) }
+                if owners.allSatisfy({ closed.contains($0.conjunction) }) { return true }
+                var worstOpen = Double.infinity
+                for (r, o) in owners.enumerated() where !closed.contains(o.conjunction) {
+                    worstOpen = min(worstOpen, best[r] + o.constraint.constant)
+                }
+                history.append(worstOpen)
+                let n = history.count
+                guard hopelessAfter > 0, n > hopelessAfter else { return false }
+                let rate = (history[n - 1] - history[n - 1 - hopelessAfter]) / Double(hopelessAfter)
+                return worstOpen + rate * Double(steps - n) < 0
             }
             for r in lows.indices where optimized.lows[r] > lows[r] { lows[r] = optimized.lows[r] }
             pass = (optimized.input, pass.constant, optimized.captured)
@@ -239,8 +255,7 @@ public struct ReLUBranchAndBound: Sendable {
     /// The corner of the box minimising row `row` of the linear bound on the input, replayed.
     func cornerWitness(_ a: LinearRows, row: Int, box: Bounds, caseIndex: Int) -> VNNWitness? {
         let x = BranchAndBound.minimisingCorner(a, rows: row..<(row + 1), lower: box.lower, upper: box.upper)
-        guard let p = VNNWitness.float32Point(x, lower: box.lower, upper: box.upper) else { return nil }
-        return VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: caseIndex)
+        return VNNWitness.replay(real: x, lower: box.lower, upper: box.upper, network: analysis.network, spec: spec, caseIndex: caseIndex)
     }
 
     /// Keeps the attack going while the search runs: a descent from the LP optimum's input (the
@@ -310,8 +325,8 @@ public struct ReLUBranchAndBound: Sendable {
             switch program.lowerBound(output: con.coefficients, timeLimit: timeLimit, sameObjective: same) {
             case .bound(let safe, let x):
                 if (safe + con.constant).nextDown > 0 { open[owners[r].conjunction] = false; continue }
-                if let p = VNNWitness.float32Point(x, lower: box.lower, upper: box.upper),
-                   let w = VNNWitness.replay(p, network: analysis.network, spec: spec, caseIndex: caseIndex) { return .found(w) }
+                if let w = VNNWitness.replay(real: x, lower: box.lower, upper: box.upper, network: analysis.network, spec: spec,
+                                             caseIndex: caseIndex) { return .found(w) }
                 return .open(candidate: (owners[r].conjunction, x))
             case .infeasible:
                 return .empty
