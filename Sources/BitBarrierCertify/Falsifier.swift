@@ -142,30 +142,25 @@ public struct Falsifier: Sendable {
                 }
             }
         }
-        for ci in spec.cases.indices {
-            for conj in spec.cases[ci].outputDisjuncts.indices {
-                for restart in 0...restarts {
-                    if ContinuousClock.now >= deadline { return nil }
-                    let c = spec.cases[ci]
-                    let start = restart == 0
-                        ? c.lower.indices.map { 0.5 * (c.lower[$0] + c.upper[$0]) }
-                        : c.lower.indices.map { c.lower[$0] + rng.unit() * (c.upper[$0] - c.lower[$0]) }
-                    if let w = descend(from: start, lower: c.lower, upper: c.upper, conjunction: conj,
-                                       network: network, spec: spec, caseIndex: ci, steps: steps) { return w }
-                }
-            }
-        }
-        guard network.nodes.contains(where: { $0.layer is ReLU }) else { return nil }
-        for ci in spec.cases.indices {
-            for conj in spec.cases[ci].outputDisjuncts.indices {
-                for restart in 0..<leakyRestarts {
-                    if ContinuousClock.now >= deadline { return nil }
-                    let c = spec.cases[ci]
-                    let start = restart == 0
-                        ? c.lower.indices.map { 0.5 * (c.lower[$0] + c.upper[$0]) }
-                        : c.lower.indices.map { c.lower[$0] + rng.unit() * (c.upper[$0] - c.lower[$0]) }
-                    if let w = descendLeaky(from: start, lower: c.lower, upper: c.upper, conjunction: conj,
-                                            network: network, spec: spec, caseIndex: ci, steps: steps) { return w }
+        // Sign descents (from the centre, then random starts), then leaky continuation descents
+        // where the network has ReLUs to switch on.
+        let leaky = network.nodes.contains(where: { $0.layer is ReLU }) ? leakyRestarts : 0
+        for (count, isLeaky) in [(restarts + 1, false), (leaky, true)] {
+            for ci in spec.cases.indices {
+                for conj in spec.cases[ci].outputDisjuncts.indices {
+                    for restart in 0..<count {
+                        if ContinuousClock.now >= deadline { return nil }
+                        let c = spec.cases[ci]
+                        let start = restart == 0
+                            ? c.lower.indices.map { 0.5 * (c.lower[$0] + c.upper[$0]) }
+                            : c.lower.indices.map { c.lower[$0] + rng.unit() * (c.upper[$0] - c.lower[$0]) }
+                        let w = isLeaky
+                            ? descendLeaky(from: start, lower: c.lower, upper: c.upper, conjunction: conj,
+                                           network: network, spec: spec, caseIndex: ci, steps: steps)
+                            : descend(from: start, lower: c.lower, upper: c.upper, conjunction: conj,
+                                      network: network, spec: spec, caseIndex: ci, steps: steps)
+                        if let w { return w }
+                    }
                 }
             }
         }

@@ -43,17 +43,6 @@ extension Network {
 extension Network {
     /// Every node's value with each ReLU replaced by max(x, leak * x).
     public func evaluateAll(_ input: [Float], reluLeak leak: Float) -> [[Float]] {
-        var values: [[Float]] = []
-        values.reserveCapacity(nodes.count)
-        for node in nodes {
-            let args = node.inputs.map { ref -> [Float] in
-                switch ref {
-                case .input: return input
-                case .node(let i): return values[i]
-                }
-            }
-            values.append(node.layer is ReLU ? args[0].map { $0 > 0 ? $0 : leak * $0 } : node.layer.evaluate(args))
-        }
-        return values
+        evaluateAll(input) { node, args in node.layer is ReLU ? args[0].map { $0 > 0 ? $0 : leak * $0 } : nil }
     }
 }

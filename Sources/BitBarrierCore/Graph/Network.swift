@@ -63,6 +63,12 @@ public struct Network: Sendable {
 
     /// Concrete float32 outputs of every node for one input (index i is node i).
     public func evaluateAll(_ input: [Float]) -> [[Float]] {
+        evaluateAll(input, replacing: nil)
+    }
+
+    /// Every node's value, with `replace` (when given and not nil for a node) computing a node
+    /// from its arguments instead of its layer (the leaky network of ``gradient(at:outputWeights:reluLeak:)``).
+    func evaluateAll(_ input: [Float], replacing replace: ((Node, [[Float]]) -> [Float]?)?) -> [[Float]] {
         precondition(input.count == inputSize, "Network.evaluate: input has \(input.count) values, expected \(inputSize)")
         var values: [[Float]] = []
         values.reserveCapacity(nodes.count)
@@ -73,7 +79,7 @@ public struct Network: Sendable {
                 case .node(let i): return values[i]
                 }
             }
-            values.append(node.layer.evaluate(args))
+            values.append(replace?(node, args) ?? node.layer.evaluate(args))
         }
         return values
     }

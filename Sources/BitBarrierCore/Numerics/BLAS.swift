@@ -31,24 +31,6 @@ public enum BLAS {
         }
     }
 
-    /// C = A * B^T for row-major A (m x k) and B (n x k); returns row-major C (m x n).
-    public static func multiply(_ a: [Double], transposed b: [Double], m: Int, k: Int, n: Int) -> [Double] {
-        precondition(a.count == m * k && b.count == n * k, "BLAS.multiply(transposed:): shape mismatch")
-        if m == 0 || n == 0 || k == 0 { return [Double](repeating: 0, count: m * n) }
-        return [Double](unsafeUninitializedCapacity: m * n) { pc, initialized in
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    cblas_dgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans,
-                        Int32(m), Int32(n), Int32(k), 1.0,
-                        pa.baseAddress, Int32(k), pb.baseAddress, Int32(k),
-                        0.0, pc.baseAddress, Int32(n))
-                }
-            }
-            initialized = m * n
-        }
-    }
-
     /// y = A * x for row-major A (m x n).
     public static func multiply(_ a: [Double], vector x: [Double], m: Int, n: Int) -> [Double] {
         precondition(a.count == m * n && x.count == n, "BLAS.multiply(vector:): shape mismatch")
