@@ -51,15 +51,7 @@ import Testing
         let box = LayerSoundnessTests.randomBox(network, &rng, epsilon: 0.6)
         guard let root = analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0) else { return nil }
         var candidates = SplitBoundsTests.unstable(network, root).filter { $0.0 > 0 }
-        let x0 = LayerSoundnessTests.sample(box, &rng, corner: false)
-        let v0 = network.evaluateAll(x0)
-        var splits: [NeuronSplit] = []
-        while splits.count < 3, !candidates.isEmpty {
-            let (j, k) = candidates.remove(at: Int.random(in: 0..<candidates.count, using: &rng))
-            let v = Double(v0[j][k])
-            guard abs(v) > LayerSoundnessTests.tolerance(v) else { continue }
-            splits.append(NeuronSplit(node: j, neuron: k, active: v > 0))
-        }
+        let splits = SplitBoundsTests.splits(network, box, from: &candidates, &rng)
         guard !splits.isEmpty,
               let crown = analysis.splitLayerBounds(box, parent: root, splits: splits, reuseBefore: splits.map(\.node).min()!),
               let tightened = analysis.optimizedLayerBounds(box, nodes: crown, relus: relus(network), splits: splits, steps: 30,

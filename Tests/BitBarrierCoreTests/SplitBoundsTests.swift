@@ -15,6 +15,21 @@ import Testing
         return result
     }
 
+    /// Up to three splits among `candidates`, with the signs of a sampled point of the box (so
+    /// the sub-domain holds at least that point); neurons within float32 noise of 0 are skipped.
+    static func splits(_ network: Network, _ box: Bounds, from candidates: inout [(Int, Int)], _ rng: inout SplitMix64) -> [NeuronSplit] {
+        let x0 = LayerSoundnessTests.sample(box, &rng, corner: false)
+        let v0 = network.evaluateAll(x0)
+        var splits: [NeuronSplit] = []
+        while splits.count < 3, !candidates.isEmpty {
+            let (j, k) = candidates.remove(at: Int.random(in: 0..<candidates.count, using: &rng))
+            let v = Double(v0[j][k])
+            guard abs(v) > LayerSoundnessTests.tolerance(v) else { continue }
+            splits.append(NeuronSplit(node: j, neuron: k, active: v > 0))
+        }
+        return splits
+    }
+
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
     func sampledPointsOfTheSubdomainStayInside(seed: UInt64) {
         let network = TestNetworks.mlp(seed: seed)
@@ -28,16 +43,7 @@ import Testing
         #expect(root == analysis.layerBounds(box, intermediate: .crown), "seed \(seed): no splits must give the plain CROWN bounds")
         var candidates = Self.unstable(network, root)
         #expect(candidates.count >= 3, "seed \(seed): too few unstable neurons to split (\(candidates.count))")
-        // Signs taken from a sampled point, so the sub-domain holds at least that point.
-        let x0 = LayerSoundnessTests.sample(box, &rng, corner: false)
-        let v0 = network.evaluateAll(x0)
-        var splits: [NeuronSplit] = []
-        while splits.count < 3, !candidates.isEmpty {
-            let (j, k) = candidates.remove(at: Int.random(in: 0..<candidates.count, using: &rng))
-            let v = Double(v0[j][k])
-            guard abs(v) > LayerSoundnessTests.tolerance(v) else { continue }
-            splits.append(NeuronSplit(node: j, neuron: k, active: v > 0))
-        }
+        let splits = Self.splits(network, box, from: &candidates, &rng)
         let first = splits.map(\.node).min()!
         let child = analysis.splitLayerBounds(box, parent: root, splits: splits, reuseBefore: first)
         var inside = 0
