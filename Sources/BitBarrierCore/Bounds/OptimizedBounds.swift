@@ -91,8 +91,6 @@ extension BoundAnalysis {
         public var captured: [Int: LinearRows]
         /// The last pass's rows on the input (nil if they never reach it).
         public var input: LinearRows?
-        /// Passes run.
-        public var passes: Int
     }
 
     /// Lower bounds of `rows . output` over the sub-domain whose node bounds are `nodes`, with the
@@ -118,7 +116,7 @@ extension BoundAnalysis {
         var adamAlpha: [Int: Adam] = [:]
         for (node, values) in m.alpha { adamAlpha[node] = Adam(count: values.count) }
         var adamBeta = m.beta.map { Adam(count: $0.count) }
-        var result = OptimizedPass(lows: best, multipliers: m, captured: [:], input: nil, passes: 0)
+        var result = OptimizedPass(lows: best, multipliers: m, captured: [:], input: nil)
         for step in 0..<max(1, steps) {
             let pass = substitute(rows, at: t, box: box, nodes: nodes, capturing: capture, multipliers: m)
             let lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
@@ -129,7 +127,7 @@ extension BoundAnalysis {
             }
             // Ten passes without a gain of 1e-4 (summed over the rows): converged.
             stale = gain > 1e-4 ? 0 : stale + 1
-            result = OptimizedPass(lows: best, multipliers: m, captured: pass.captured, input: pass.input, passes: step + 1)
+            result = OptimizedPass(lows: best, multipliers: m, captured: pass.captured, input: pass.input)
             guard step + 1 < steps, stale < 10, !done(best), let a = pass.input else { break }
             // Gradients, row by row, from the relaxed network at the row's minimising corner.
             var gradAlpha: [Int: [Double]] = m.alpha.mapValues { [Double](repeating: 0, count: $0.count) }
