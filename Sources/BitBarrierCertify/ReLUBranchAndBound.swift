@@ -101,16 +101,18 @@ public struct ReLUBranchAndBound: Sendable {
         var multipliers: (ReLUMultipliers, [Int])? = nil
     }
 
+    /// Each owner's index within its conjunction (owners come conjunction by conjunction, in order).
+    static func positions(_ owners: [(conjunction: Int, constraint: OutputConstraint)]) -> [Int] {
+        var position = [Int](repeating: 0, count: owners.count)
+        for r in owners.indices where r > 0 && owners[r].conjunction == owners[r - 1].conjunction { position[r] = position[r - 1] + 1 }
+        return position
+    }
+
     /// Each open constraint's index in its case's list of constraints (all conjunctions in order).
     static func constraintKeys(_ c: VNNLibCase, owners: [(conjunction: Int, constraint: OutputConstraint)]) -> [Int] {
         var offset = [Int](repeating: 0, count: c.outputDisjuncts.count + 1)
         for (k, conj) in c.outputDisjuncts.enumerated() { offset[k + 1] = offset[k] + conj.count }
-        var keys: [Int] = []
-        for (r, o) in owners.enumerated() {
-            let position = r > 0 && owners[r - 1].conjunction == o.conjunction ? keys[r - 1] - offset[o.conjunction] + 1 : 0
-            keys.append(offset[o.conjunction] + position)
-        }
-        return keys
+        return zip(owners, positions(owners)).map { offset[$0.conjunction] + $1 }
     }
 
     /// Runs the search with `workers` threads until it ends or `deadline` passes.
@@ -149,9 +151,12 @@ public struct ReLUBranchAndBound: Sendable {
         var open = d.open
         let (owners, rows) = BranchAndBound.openConstraints(c, open: open, outputs: spec.outputCount)
         guard !owners.isEmpty else { return .closed }
-        var pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
+        let pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
                                        capturing: reluNodes)
         var lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        // The rows on the input and at the ReLUs of the pass whose bounds are kept (the corner
+        // witness and the branching score use them).
+        var (input, captured) = (pass.input, pass.captured)
         var (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
         for k in excluded { open[k] = false }
         if !open.contains(true) { return .closed }
@@ -191,7 +196,7 @@ public struct ReLUBranchAndBound: Sendable {
                 return worstOpen + rate * Double(steps - n) < 0
             }
             for r in lows.indices where optimized.lows[r] > lows[r] { lows[r] = optimized.lows[r] }
-            pass = (optimized.input, pass.constant, optimized.captured)
+            (input, captured) = (optimized.input, optimized.captured)
             multipliers = (optimized.multipliers, keys)
             (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
             for k in excluded { open[k] = false }
@@ -199,11 +204,11 @@ public struct ReLUBranchAndBound: Sendable {
         }
         let worstValue = lows[worst] + owners[worst].constraint.constant
 
-        if let a = pass.input, let w = cornerWitness(a, row: worst, box: box, caseIndex: d.caseIndex) { return .found(w) }
+        if let a = input, let w = cornerWitness(a, row: worst, box: box, caseIndex: d.caseIndex) { return .found(w) }
 
         var basis = d.basis
         var start: (conjunction: Int, input: [Double])? = nil
-        let neuron = branchingNeuron(row: worst, captured: pass.captured, nodes: nodes)
+        let neuron = branchingNeuron(row: worst, captured: captured, nodes: nodes)
         // Without unstable neurons the LP is exact on the sub-domain (splits included): a leaf
         // always gets it, whatever `useLP` says.
         if useLP || neuron == nil, let program = lp(d.caseIndex) {
@@ -315,8 +320,7 @@ public struct ReLUBranchAndBound: Sendable {
         defer { if let (k, i) = last { basis = (program.basis, k, i) } }
         let order = owners.indices.sorted { lows[$0] + owners[$0].constraint.constant < lows[$1] + owners[$1].constraint.constant }
         // Index of each owner within its conjunction (to recognise the basis's objective).
-        var position = [Int](repeating: 0, count: owners.count)
-        for r in owners.indices where r > 0 && owners[r].conjunction == owners[r - 1].conjunction { position[r] = position[r - 1] + 1 }
+        let position = Self.positions(owners)
         for r in order where open[owners[r].conjunction] {
             let con = owners[r].constraint
             let key = (owners[r].conjunction, position[r])

@@ -71,16 +71,22 @@ import Testing
     /// uniform samples instead) it must not, or this test no longer tests the boundary samples.
     @Test func boundarySamplesFindTheNeedle() throws {
         let (network, spec) = try Self.acas("1_9", 7)
+        Self.expectOnlyFirstFinds(Falsifier(randomSamples: 256, steps: 0, restarts: 0, boundarySamples: 4096),
+                                  control: Falsifier(randomSamples: 256 + 4096, steps: 0, restarts: 0, boundarySamples: 0),
+                                  network, spec, "ACAS Xu 1_9 prop 7")
+    }
+
+    /// `finder` must return a witness that replays, and `control` (the same search without the
+    /// feature under test) none within 60 s, or the instance no longer tests that feature.
+    static func expectOnlyFirstFinds(_ finder: Falsifier, control: Falsifier, _ network: Network, _ spec: VNNLibSpec, _ name: String) {
         let deadline = ContinuousClock.now + .seconds(60)
-        let boundary = Falsifier(randomSamples: 256, steps: 0, restarts: 0, boundarySamples: 4096)
-        guard let w = boundary.search(network: network, spec: spec, deadline: deadline) else {
-            Issue.record("4096 boundary samples found no witness for ACAS Xu 1_9 prop 7")
+        guard let w = finder.search(network: network, spec: spec, deadline: deadline) else {
+            Issue.record("\(name): the falsifier found no witness")
             return
         }
-        Self.expectReplays(w, network, spec, "ACAS Xu 1_9 prop 7")
-        let uniform = Falsifier(randomSamples: 256 + 4096, steps: 0, restarts: 0, boundarySamples: 0)
-        #expect(uniform.search(network: network, spec: spec, deadline: deadline) == nil,
-                "uniform samples alone found the needle: pick a harder instance for this test")
+        expectReplays(w, network, spec, name)
+        #expect(control.search(network: network, spec: spec, deadline: deadline) == nil,
+                "\(name): the control search found a witness too: pick a harder instance for this test")
     }
 
     /// Easy ACAS Xu instances whose reference verdict is unsat.
