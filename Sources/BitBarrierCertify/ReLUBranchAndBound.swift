@@ -57,6 +57,11 @@ public struct ReLUBranchAndBound: Sendable {
 
     /// Runs descents beside the bounds (``Falsifier/descend``; steps 0 turns them off).
     public var falsifier: Falsifier
+    /// The largest share of the workers' time the descents beside the bounds may take: a
+    /// sub-domain is attacked only while they have used less (1: every sub-domain). Unbounded,
+    /// they took half of the search's time on mnist_fc, where every `sat` falls to the
+    /// falsifier before the search starts.
+    public var attackShare = 0.1
 
     public init(network: Network, spec: VNNLibSpec, falsifier: Falsifier = Falsifier()) {
         analysis = BoundAnalysis(network: network)
@@ -99,6 +104,8 @@ public struct ReLUBranchAndBound: Sendable {
         /// The parent's optimised multipliers (for this domain's splits) and the constraint
         /// each of their rows belongs to (``constraintKeys``), nil before any optimisation.
         var multipliers: (ReLUMultipliers, [Int])? = nil
+        /// The root's alpha-CROWN slopes for the intermediate layers' bounds (by node).
+        var slopes: [Int: NeuronBoundSlopes] = [:]
     }
 
     /// Each owner's index within its conjunction (owners come conjunction by conjunction, in order).
@@ -129,8 +136,9 @@ public struct ReLUBranchAndBound: Sendable {
             }
         }
         let pool = LPPool(workers: max(1, workers))
+        let share = TimeShare(fraction: attackShare, workers: max(1, workers))
         return WorkList(roots, onProgress: progress).run(workers: workers, deadline: deadline, process: { domain, worker in
-            process(domain, deadline: deadline) { ci in
+            process(domain, deadline: deadline, attackShare: share) { ci in
                 pool.program(worker: worker, caseIndex: ci) {
                     guard let root = rootBounds[ci] else { return nil }
                     let c = spec.cases[ci]
@@ -142,10 +150,10 @@ public struct ReLUBranchAndBound: Sendable {
 
     /// Bounds one sub-domain, then closes, refutes or splits it; `lp` gives the worker's LP of a
     /// case (nil without LP).
-    func process(_ d: Domain, deadline: ContinuousClock.Instant, lp: (Int) -> SubdomainLP?) -> BranchStep<Domain> {
+    func process(_ d: Domain, deadline: ContinuousClock.Instant, attackShare: TimeShare, lp: (Int) -> SubdomainLP?) -> BranchStep<Domain> {
         let c = spec.cases[d.caseIndex]
         let box = Bounds(lower: c.lower, upper: c.upper)
-        guard var nodes = analysis.splitLayerBounds(box, parent: d.nodes, splits: d.splits, reuseBefore: d.changedFrom) else {
+        guard var nodes = analysis.splitLayerBounds(box, parent: d.nodes, splits: d.splits, reuseBefore: d.changedFrom, slopes: d.slopes) else {
             return .closed
         }
         var open = d.open
@@ -164,12 +172,14 @@ public struct ReLUBranchAndBound: Sendable {
         // alpha, beta-CROWN: raise the bounds of the rows CROWN leaves open by optimising the
         // relaxation's multipliers, warm-started from the parent's.
         var multipliers: (ReLUMultipliers, [Int])? = nil
+        var slopes = d.slopes
         let steps = d.depth == 0 ? rootOptimizationSteps : optimizationSteps
         if d.depth == 0 && rootLayerSteps > 0 {
             // At the root, first tighten every layer (alpha-CROWN); the sub-domains inherit it.
             guard let tightened = analysis.optimizedLayerBounds(box, nodes: nodes, relus: relus, splits: d.splits,
                                                                 steps: rootLayerSteps, deadline: deadline) else { return .closed }
-            nodes = tightened
+            nodes = tightened.nodes
+            slopes = tightened.slopes
         }
         if steps > 0 {
             let keys = Self.constraintKeys(c, owners: owners)
@@ -223,7 +233,12 @@ public struct ReLUBranchAndBound: Sendable {
                 start = candidate
             }
         }
-        if let w = attack(d, from: start, worstConjunction: owners[worst].conjunction, box: box) { return .found(w) }
+        if attackShare.allows() {
+            let began = ContinuousClock.now
+            let found = attack(d, from: start, worstConjunction: owners[worst].conjunction, box: box)
+            attackShare.spend(began.duration(to: .now))
+            if let w = found { return .found(w) }
+        }
         guard let (node, neuron) = neuron else { return .stuck }
         var children: [Domain] = []
         for active in [true, false] {
@@ -235,6 +250,7 @@ public struct ReLUBranchAndBound: Sendable {
             child.depth += 1
             child.priority = worstValue
             child.basis = basis
+            child.slopes = slopes
             child.multipliers = multipliers.map { ($0.0.selecting(Array(0..<$0.0.rows), adding: child.splits.last), $0.1) }
             children.append(child)
         }
@@ -339,6 +355,30 @@ public struct ReLUBranchAndBound: Sendable {
             }
         }
         return .open(candidate: nil)
+    }
+}
+
+/// The time a side task has used, against a share of the workers' time since the start.
+final class TimeShare: @unchecked Sendable {
+    private let lock = NSLock()
+    private let start = ContinuousClock.now
+    private var spent = Duration.zero
+    let fraction: Double
+    let workers: Int
+
+    init(fraction: Double, workers: Int) {
+        self.fraction = fraction
+        self.workers = workers
+    }
+
+    /// Whether the task has used at most its share so far (always at the start).
+    func allows() -> Bool {
+        let elapsed = start.duration(to: .now) * Double(workers)
+        return lock.withLock { spent <= elapsed * fraction }
+    }
+
+    func spend(_ d: Duration) {
+        lock.withLock { spent += d }
     }
 }
 

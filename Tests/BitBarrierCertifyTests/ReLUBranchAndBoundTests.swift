@@ -1,4 +1,4 @@
-import BitBarrierCertify
+@testable import BitBarrierCertify
 import BitBarrierCore
 import BitBarrierData
 import BitBarrierImport
@@ -102,6 +102,22 @@ import Testing
         VerifyTests.expectOnlyFirstFinds(Falsifier(randomSamples: 16, steps: 40, restarts: 1, leakyRestarts: 2),
                                          control: Falsifier(randomSamples: 16, steps: 40, restarts: 4, leakyRestarts: 0),
                                          network, spec, "mnist_fc 256x6 prop 1_0.05")
+    }
+
+    /// The attack's time share: allowed at the start, refused once it has used more than its
+    /// fraction of the workers' time, allowed again when the others have caught up.
+    @Test func attackTimeShare() {
+        let share = TimeShare(fraction: 0.1, workers: 2)
+        #expect(share.allows(), "nothing spent yet")
+        share.spend(.seconds(10))
+        #expect(!share.allows(), "10 s spent in the first instants of the run")
+        let generous = TimeShare(fraction: 1, workers: 2)
+        generous.spend(.milliseconds(20))
+        Thread.sleep(forTimeInterval: 0.02)
+        #expect(generous.allows(), "20 ms spent of at least 2 x 20 ms")
+        let none = TimeShare(fraction: 0, workers: 2)
+        none.spend(.nanoseconds(1))
+        #expect(!none.allows(), "a zero share after any spending")
     }
 
     /// A hard instance with a budget far too small ends in `timeout`, never `proved`.
