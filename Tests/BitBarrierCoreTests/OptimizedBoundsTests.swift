@@ -42,6 +42,9 @@ import Testing
         let splits: [NeuronSplit]
         let crown: [Bounds]
         let tightened: [Bounds]
+        /// The sub-domain's CROWN bounds from scratch (no parent) with the root's optimised
+        /// slopes on the intermediate layers (``NeuronBoundSlopes``).
+        let withRootSlopes: [Bounds]
     }
 
     static func subdomain(seed: UInt64) -> Case? {
@@ -55,8 +58,13 @@ import Testing
         guard !splits.isEmpty,
               let crown = analysis.splitLayerBounds(box, parent: root, splits: splits, reuseBefore: splits.map(\.node).min()!),
               let tightened = analysis.optimizedLayerBounds(box, nodes: crown, relus: relus(network), splits: splits, steps: 30,
-                                                            deadline: .now + .seconds(60)) else { return nil }
-        return Case(network: network, analysis: analysis, box: box, splits: splits, crown: crown, tightened: tightened)
+                                                            deadline: .now + .seconds(60)),
+              let optimizedRoot = analysis.optimizedLayerBounds(box, nodes: root, relus: relus(network), splits: [], steps: 30,
+                                                                deadline: .now + .seconds(60)),
+              let withRootSlopes = analysis.splitLayerBounds(box, parent: nil, splits: splits, reuseBefore: 0,
+                                                             slopes: optimizedRoot.slopes) else { return nil }
+        return Case(network: network, analysis: analysis, box: box, splits: splits, crown: crown, tightened: tightened.nodes,
+                    withRootSlopes: withRootSlopes)
     }
 
     static func rows(_ rng: inout SplitMix64, count: Int, columns: Int) -> LinearRows {
@@ -116,8 +124,8 @@ import Testing
             for (i, v) in values.enumerated() {
                 for j in v.indices {
                     let y = Double(v[j]), t = LayerSoundnessTests.tolerance(y)
-                    if !(c.tightened[i].lower[j] - t <= y && y <= c.tightened[i].upper[j] + t) {
-                        Issue.record("seed \(seed) node \(i) neuron \(j): \(y) outside [\(c.tightened[i].lower[j]), \(c.tightened[i].upper[j])]")
+                    for (name, b) in [("optimised", c.tightened[i]), ("root-slope", c.withRootSlopes[i])] where !(b.lower[j] - t <= y && y <= b.upper[j] + t) {
+                        Issue.record("seed \(seed) node \(i) neuron \(j): \(y) outside the \(name) bounds [\(b.lower[j]), \(b.upper[j])]")
                         return
                     }
                 }
@@ -172,9 +180,17 @@ import Testing
     /// The optimiser does something: over these seeds the layer bounds get tighter than CROWN's
     /// and the output bounds higher than CROWN's on those tightened layers.
     @Test func optimisationTightens() {
-        var layerGain = 0.0, outputGain = 0.0
+        var layerGain = 0.0, outputGain = 0.0, slopeGain = 0.0
         for seed in UInt64(1)...8 {
             guard let c = Self.subdomain(seed: seed) else { continue }
+            // The root's slopes against CROWN's defaults, both from scratch on the sub-domain.
+            if let plain = c.analysis.splitLayerBounds(c.box, parent: nil, splits: c.splits, reuseBefore: 0) {
+                for i in plain.indices where !plain[i].lower.isEmpty {
+                    for j in plain[i].lower.indices {
+                        slopeGain += (c.withRootSlopes[i].lower[j] - plain[i].lower[j]) + (plain[i].upper[j] - c.withRootSlopes[i].upper[j])
+                    }
+                }
+            }
             for i in c.crown.indices where !c.crown[i].lower.isEmpty {
                 for j in c.crown[i].lower.indices {
                     layerGain += (c.tightened[i].lower[j] - c.crown[i].lower[j]) + (c.crown[i].upper[j] - c.tightened[i].upper[j])
@@ -192,5 +208,6 @@ import Testing
         }
         #expect(layerGain > 0, "alpha-CROWN never tightened a layer bound")
         #expect(outputGain > 0, "alpha, beta-CROWN never raised an output bound")
+        #expect(slopeGain > 0, "the root's slopes never tightened a sub-domain's layer bounds")
     }
 }

@@ -89,13 +89,19 @@ public struct BoundAnalysis: Sendable {
     /// containing this one; nodes before `reuseBefore` (those before the newest split's node)
     /// depend only on splits the parent had, so the parent's bounds are taken as they are.
     /// Proofs/BranchAndBound.md.
-    public func splitLayerBounds(_ box: Bounds, parent: [Bounds]?, splits: [NeuronSplit], reuseBefore: Int) -> [Bounds]? {
+    /// `slopes` (by node) are alpha-CROWN slopes for the rows bounding that node's neurons
+    /// (``NeuronBoundSlopes``, the root's): such a node is bounded with them instead of CROWN's
+    /// default slopes when they cover its unstable neurons.
+    public func splitLayerBounds(_ box: Bounds, parent: [Bounds]?, splits: [NeuronSplit], reuseBefore: Int,
+                                 slopes: [Int: NeuronBoundSlopes] = [:]) -> [Bounds]? {
         var byNode: [Int: [NeuronSplit]] = [:]
         for s in splits { byNode[s.node, default: []].append(s) }
-        return computeLayerBounds(box, intermediate: .crown, parent: parent, splits: byNode, reuseBefore: parent == nil ? 0 : reuseBefore)
+        return computeLayerBounds(box, intermediate: .crown, parent: parent, splits: byNode, reuseBefore: parent == nil ? 0 : reuseBefore,
+                                  slopes: slopes)
     }
 
-    func computeLayerBounds(_ box: Bounds, intermediate: BoundMethod, parent: [Bounds]?, splits: [Int: [NeuronSplit]], reuseBefore: Int) -> [Bounds]? {
+    func computeLayerBounds(_ box: Bounds, intermediate: BoundMethod, parent: [Bounds]?, splits: [Int: [NeuronSplit]], reuseBefore: Int,
+                            slopes: [Int: NeuronBoundSlopes] = [:]) -> [Bounds]? {
         var result: [Bounds] = []
         result.reserveCapacity(network.nodes.count)
         for (i, node) in network.nodes.enumerated() {
@@ -113,7 +119,7 @@ public struct BoundAnalysis: Sendable {
                 // Only neurons that may be unstable need a CROWN bound before a ReLU.
                 let candidates = (0..<b.count).filter { !consumerIsReLU || (b.lower[$0] < 0 && b.upper[$0] > 0) }
                 if !candidates.isEmpty {
-                    b = tighten(node: i, bounds: b, indices: candidates, box: box, nodes: result)
+                    b = tighten(node: i, bounds: b, indices: candidates, box: box, nodes: result, slopes: slopes[i])
                     guard Self.clamp(&b, own) else { return nil }
                 }
             }
@@ -155,20 +161,22 @@ public struct BoundAnalysis: Sendable {
     /// Before a ReLU the upper bounds come first: a neuron proved inactive (u <= 0) has the
     /// relaxation y = 0 whatever its lower bound, so its lower row is never computed (most
     /// neurons IBP leaves unstable turn out inactive: about half the rows on mnist 256x6).
-    func tighten(node i: Int, bounds b: Bounds, indices: [Int], box: Bounds, nodes: [Bounds]) -> Bounds {
+    func tighten(node i: Int, bounds b: Bounds, indices: [Int], box: Bounds, nodes: [Bounds], slopes: NeuronBoundSlopes? = nil) -> Bounds {
         let n = b.count
         var tightened = b
         // Read by ReLUs only, a neuron with u <= 0 is y = 0 whatever u is: upper rows settle
         // as soon as a partial bound proves it (RowSettling).
         let settle = feedsReLU[i] && i != network.output
             && network.nodes.allSatisfy { $0.layer is ReLU || !$0.inputs.contains(.node(i)) }
-        let highs = lowerBounds(of: LinearRows.identity(n, sign: -1, selecting: indices), at: i, box: box, nodes: nodes, settlingNonnegative: settle)
+        let highs = lowerBounds(of: LinearRows.identity(n, sign: -1, selecting: indices), at: i, box: box, nodes: nodes, settlingNonnegative: settle,
+                                multipliers: slopes?.rows(indices, upper: true))
         for (k, j) in indices.enumerated() {
             tightened.upper[j] = intersectWithIBP ? min(b.upper[j], -highs[k]) : -highs[k]
         }
         let lowerNeeded = feedsReLU[i] ? indices.filter { tightened.upper[$0] > 0 } : indices
         guard !lowerNeeded.isEmpty else { return tightened }
-        let lows = lowerBounds(of: LinearRows.identity(n, sign: 1, selecting: lowerNeeded), at: i, box: box, nodes: nodes)
+        let lows = lowerBounds(of: LinearRows.identity(n, sign: 1, selecting: lowerNeeded), at: i, box: box, nodes: nodes,
+                               multipliers: slopes?.rows(lowerNeeded, upper: false))
         for (k, j) in lowerNeeded.enumerated() {
             tightened.lower[j] = intersectWithIBP ? max(b.lower[j], lows[k]) : lows[k]
         }
@@ -180,9 +188,11 @@ public struct BoundAnalysis: Sendable {
     /// - Parameter settlingNonnegative: only whether each bound is >= 0 matters, and the value
     ///   only when it is not: rows whose partial bound is already >= 0 leave the pass early with
     ///   that (sound) bound (`RowSettling`).
-    public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], settlingNonnegative: Bool = false) -> [Double] {
+    public func lowerBounds(of rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], settlingNonnegative: Bool = false,
+                            multipliers: ReLUMultipliers? = nil) -> [Double] {
         let settling = settlingNonnegative ? RowSettling(rows: rows.rows, network: network) : nil
-        let pass = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: settling, stoppingAt: firstLayer?.node)
+        let pass = substitute(rows, at: t, box: box, nodes: nodes, capturing: [], settling: settling, stoppingAt: firstLayer?.node,
+                              multipliers: multipliers)
         var lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
         if let a = pass.stopped, let first = firstLayer {
             // Every remaining row is on the first layer's output: bounded over that layer's input
@@ -232,13 +242,20 @@ public struct BoundAnalysis: Sendable {
     func substitute(_ rows: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], capturing: Set<Int>, settling: RowSettling?,
                     stoppingAt stop: Int?, multipliers: ReLUMultipliers? = nil)
         -> (input: LinearRows?, constant: [Double], captured: [Int: LinearRows], stopped: LinearRows?) {
+        var multipliers = multipliers
         var captured: [Int: LinearRows] = [:]
         var pending: [Int: LinearRows] = [t: rows]
         var constant = [Double](repeating: 0, count: rows.rows)
         var onInput: LinearRows? = nil
         for i in stride(from: t, through: 0, by: -1) {
             if let s = settling, s.checkpoints[i], pending[i] != nil {
+                let before = s.live
                 s.settle(pending: &pending, input: &onInput, constant: &constant, box: box, nodes: nodes)
+                // Settled rows leave the pass: their multipliers leave with them.
+                if let m = multipliers, s.live.count < before.count {
+                    let position = Dictionary(uniqueKeysWithValues: before.enumerated().map { ($1, $0) })
+                    multipliers = m.selecting(s.live.map { position[$0]! }, adding: nil)
+                }
             }
             guard var a = pending.removeValue(forKey: i) else { continue }
             multipliers?.addSplitTerms(to: &a, node: i)

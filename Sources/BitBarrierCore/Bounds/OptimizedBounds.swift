@@ -80,6 +80,38 @@ public struct ReLUMultipliers: Sendable {
     }
 }
 
+/// alpha-CROWN's slopes for the bounds of one node's neurons, as optimised at the root of ReLU
+/// branch and bound: row r < k is the lower bound of `neurons[r]` (+e_j), row k + r its upper
+/// bound (-e_j). Slopes in [0, 1] make a sound bound on any sub-domain, so the sub-domains
+/// re-bound their intermediate layers with the root's (their bounds only shrink, so their
+/// unstable neurons are among the root's); with CROWN's default slopes instead, a split barely
+/// reaches the later layers (Proofs/AlphaBetaCROWN.md).
+public struct NeuronBoundSlopes: Sendable {
+    public let neurons: [Int]
+    public let multipliers: ReLUMultipliers
+    private let position: [Int: Int]
+
+    public init(neurons: [Int], multipliers: ReLUMultipliers) {
+        precondition(multipliers.rows == 2 * neurons.count, "NeuronBoundSlopes: \(multipliers.rows) rows for \(neurons.count) neurons")
+        self.neurons = neurons
+        // The split terms belong to the sub-domain they were optimised on: dropped.
+        self.multipliers = ReLUMultipliers(rows: multipliers.rows, alpha: multipliers.alpha, splits: [], beta: [])
+        position = Dictionary(uniqueKeysWithValues: neurons.enumerated().map { ($1, $0) })
+    }
+
+    /// The slopes of the lower (or upper) bound rows of the given neurons, in that order; nil if
+    /// some neuron has none.
+    public func rows(_ selected: [Int], upper: Bool) -> ReLUMultipliers? {
+        var keep: [Int] = []
+        keep.reserveCapacity(selected.count)
+        for j in selected {
+            guard let r = position[j] else { return nil }
+            keep.append(upper ? neurons.count + r : r)
+        }
+        return multipliers.selecting(keep, adding: nil)
+    }
+}
+
 extension BoundAnalysis {
     /// The result of ``optimizedLowerBounds(_:box:nodes:relus:start:steps:done:)``.
     public struct OptimizedPass: Sendable {
@@ -132,7 +164,11 @@ extension BoundAnalysis {
             // Gradients, row by row, from the relaxed network at the row's minimising corner.
             var gradAlpha: [Int: [Double]] = m.alpha.mapValues { [Double](repeating: 0, count: $0.count) }
             var gradBeta = m.beta.map { [Double](repeating: 0, count: $0.count) }
-            let corners = (0..<(rows.rows * a.columns)).map { k in a.values[k] >= 0 ? box.lower[k % a.columns] : box.upper[k % a.columns] }
+            var corners = [Double](repeating: 0, count: rows.rows * a.columns)
+            for r in 0..<rows.rows {
+                let offset = r * a.columns
+                for j in 0..<a.columns { corners[offset + j] = a.values[offset + j] >= 0 ? box.lower[j] : box.upper[j] }
+            }
             let z = relaxedValues(corners, rows: rows.rows, upTo: t, captured: pass.captured, nodes: nodes, multipliers: m)
             for r in 0..<rows.rows {
                 for (relu, pre) in relus {
@@ -166,8 +202,9 @@ extension BoundAnalysis {
     /// old bounds, which stay sound. Nil when some neuron's bounds cross (the sub-domain is
     /// empty). Stops tightening when `deadline` passes.
     public func optimizedLayerBounds(_ box: Bounds, nodes: [Bounds], relus: [(relu: Int, pre: Int)], splits: [NeuronSplit],
-                                     steps: Int, deadline: ContinuousClock.Instant) -> [Bounds]? {
+                                     steps: Int, deadline: ContinuousClock.Instant) -> OptimizedLayers? {
         var nodes = nodes
+        var slopes: [Int: NeuronBoundSlopes] = [:]
         for (relu, pre) in relus.sorted(by: { $0.pre < $1.pre }) {
             guard ContinuousClock.now < deadline else { break }
             // The first layer's bounds are exact already (an affine image of the box).
@@ -194,8 +231,16 @@ extension BoundAnalysis {
             guard Self.clamp(&tightened, splits.filter { $0.node == pre }) else { return nil }
             nodes[pre] = tightened
             nodes[relu] = nodes[relu].intersected(with: network.nodes[relu].layer.propagate([tightened]))
+            slopes[pre] = NeuronBoundSlopes(neurons: unstable, multipliers: optimized.multipliers)
         }
-        return nodes
+        return OptimizedLayers(nodes: nodes, slopes: slopes)
+    }
+
+    /// The result of ``optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:)``: every node's
+    /// bounds, and the slopes of the last pass on each tightened node (by node).
+    public struct OptimizedLayers: Sendable {
+        public var nodes: [Bounds]
+        public var slopes: [Int: NeuronBoundSlopes]
     }
 
     /// Every node's value in the relaxed network of each row at that row's point (`x`: rows x
