@@ -21,15 +21,19 @@ import Foundation
 /// (``BoundAnalysis/optimizedLowerBounds(_:at:box:nodes:relus:start:steps:done:)``: each row's
 /// ReLU lower slopes and split multipliers raised by gradient ascent, warm-started from the
 /// parent's); at the root every layer is tightened that way first
-/// (``BoundAnalysis/optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:)``), and the
-/// sub-domains inherit it. With `useLP`, or when no unstable neuron is left (where the LP is
-/// exact), the sub-domain is then bounded by LP (``SubdomainLP``: the triangle relaxation with
+/// (``BoundAnalysis/optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:after:)``), and the
+/// sub-domains inherit it, re-bounding their intermediate layers with the root's slopes. A root
+/// still open is then refined layer by layer (``refineLayer(_:pre:box:nodes:splits:slopes:workers:until:deadline:)``:
+/// a small split search per unstable neuron, the role MILP refinement plays in alpha,
+/// beta-CROWN's `bab-refine`) and bounded again, for at most `refineShare` of the time. With
+/// `useLP`, or when no unstable neuron is left (where the LP is exact), the sub-domain is then
+/// bounded by LP (``SubdomainLP``: the triangle relaxation with
 /// the clamped bounds as variable bounds, so the splits are constraints; warm-started from the
 /// parent's basis; made safe through the dual by ``SafeBound``; an infeasible LP closes the
 /// domain only when certified). A leaf the LP does not exclude is unresolved. At every
 /// sub-domain the corner of the box minimising the worst constraint's linear bound and the LP
 /// optimum's input are replayed on the concrete network, and two short descents run (from the
-/// LP optimum and from a random point), so the attack goes
+/// LP optimum and from a random point; at most `attackShare` of the time), so the attack goes
 /// on while the proof does.
 ///
 /// `proved` only when every sub-domain of every case was closed. Proofs/BranchAndBound.md.
@@ -54,6 +58,13 @@ public struct ReLUBranchAndBound: Sendable {
     /// The optimisation stops once the worst open constraint, gaining at its rate over this many
     /// passes, could not reach 0 within the remaining ones (0: never).
     public var hopelessAfter = 5
+    /// The share of the time left that a root left open may spend refining its intermediate
+    /// bounds by a small split search per neuron (``refineLayer(_:pre:box:nodes:splits:slopes:workers:until:deadline:)``;
+    /// 0: never), with at most `refineExpansions` splits per bound and `refineSteps`
+    /// optimisation passes per leaf.
+    public var refineShare = 0.25
+    public var refineExpansions = 8
+    public var refineSteps = 10
 
     /// Runs descents beside the bounds (``Falsifier/descend``; steps 0 turns them off).
     public var falsifier: Falsifier
@@ -106,6 +117,10 @@ public struct ReLUBranchAndBound: Sendable {
         var multipliers: (ReLUMultipliers, [Int])? = nil
         /// The root's alpha-CROWN slopes for the intermediate layers' bounds (by node).
         var slopes: [Int: NeuronBoundSlopes] = [:]
+        /// How many layers of the root's intermediate bounds were refined (``refineLayer``), and
+        /// until when the refinement may run (set when it starts).
+        var refinedLayers = 0
+        var refineUntil: ContinuousClock.Instant? = nil
     }
 
     /// Each owner's index within its conjunction (owners come conjunction by conjunction, in order).
@@ -159,22 +174,35 @@ public struct ReLUBranchAndBound: Sendable {
         var open = d.open
         let (owners, rows) = BranchAndBound.openConstraints(c, open: open, outputs: spec.outputCount)
         guard !owners.isEmpty else { return .closed }
-        let pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes,
-                                       capturing: reluNodes)
-        var lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        let steps = d.depth == 0 ? rootOptimizationSteps : optimizationSteps
+        let keys = Self.constraintKeys(c, owners: owners)
+        // The parent's multipliers for these rows (the optimiser's warm start).
+        let warm = d.multipliers.flatMap { parent, parentKeys -> ReLUMultipliers? in
+            let from = keys.compactMap { parentKeys.firstIndex(of: $0) }
+            return from.count == keys.count ? parent.selecting(from, adding: nil) : nil
+        }
+        // Plain CROWN first (easy roots close before any optimisation), unless the optimiser's
+        // first pass, from the parent's multipliers, is going to bound the rows anyway.
+        var lows = [Double](repeating: -.infinity, count: owners.count)
         // The rows on the input and at the ReLUs of the pass whose bounds are kept (the corner
         // witness and the branching score use them).
-        var (input, captured) = (pass.input, pass.captured)
-        var (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
-        for k in excluded { open[k] = false }
-        if !open.contains(true) { return .closed }
+        var input: LinearRows? = nil
+        var captured: [Int: LinearRows] = [:]
+        var (excluded, worst) = (Set<Int>(), 0)
+        if warm == nil || steps == 0 {
+            let pass = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes, capturing: reluNodes)
+            lows = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+            (input, captured) = (pass.input, pass.captured)
+            (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
+            for k in excluded { open[k] = false }
+            if !open.contains(true) { return .closed }
+        }
 
         // alpha, beta-CROWN: raise the bounds of the rows CROWN leaves open by optimising the
         // relaxation's multipliers, warm-started from the parent's.
         var multipliers: (ReLUMultipliers, [Int])? = nil
         var slopes = d.slopes
-        let steps = d.depth == 0 ? rootOptimizationSteps : optimizationSteps
-        if d.depth == 0 && rootLayerSteps > 0 {
+        if d.depth == 0 && rootLayerSteps > 0 && d.refinedLayers == 0 {
             // At the root, first tighten every layer (alpha-CROWN); the sub-domains inherit it.
             guard let tightened = analysis.optimizedLayerBounds(box, nodes: nodes, relus: relus, splits: d.splits,
                                                                 steps: rootLayerSteps, deadline: deadline) else { return .closed }
@@ -182,12 +210,7 @@ public struct ReLUBranchAndBound: Sendable {
             slopes = tightened.slopes
         }
         if steps > 0 {
-            let keys = Self.constraintKeys(c, owners: owners)
-            var start = ReLUMultipliers(rows: owners.count, relus: relus, nodes: nodes, splits: d.splits)
-            if let (parent, parentKeys) = d.multipliers {
-                let from = keys.compactMap { parentKeys.firstIndex(of: $0) }
-                if from.count == keys.count { start = parent.selecting(from, adding: nil) }
-            }
+            let start = warm ?? ReLUMultipliers(rows: owners.count, relus: relus, nodes: nodes, splits: d.splits)
             // Stop when every conjunction is excluded, or when the open ones cannot be at this
             // rate: the sub-domain will be split anyway, and its children go on from these
             // multipliers.
@@ -211,6 +234,25 @@ public struct ReLUBranchAndBound: Sendable {
             (excluded, worst) = Self.exclusions(owners: owners, lows: lows)
             for k in excluded { open[k] = false }
             if !open.contains(true) { return .closed }
+        }
+        let refinable = d.depth == 0 && refineShare > 0 ? refinableReLUs : []
+        let refineUntil = d.refineUntil ?? .now + ContinuousClock.now.duration(to: deadline) * refineShare
+        if d.refinedLayers < refinable.count && ContinuousClock.now < refineUntil {
+            // A root the optimisation leaves open: refine the next layer's bounds by a split
+            // search per neuron, then bound the root again (warm-started) and go on with the
+            // next layer while it stays open and the refinement's time lasts.
+            let (relu, pre) = refinable[d.refinedLayers]
+            guard let refined = refineLayer(relu, pre: pre, box: box, nodes: nodes, splits: d.splits, slopes: slopes,
+                                            workers: attackShare.workers, until: refineUntil, deadline: deadline) else { return .closed }
+            var again = d
+            again.refinedLayers += 1
+            again.refineUntil = refineUntil
+            again.open = open
+            again.nodes = refined.nodes
+            again.changedFrom = refined.nodes.count
+            again.slopes = refined.slopes
+            again.multipliers = multipliers
+            return .split([again])
         }
         let worstValue = lows[worst] + owners[worst].constraint.constant
 
@@ -300,10 +342,10 @@ public struct ReLUBranchAndBound: Sendable {
     }
 
     /// The unstable neuron whose relaxation costs the worst constraint's bound the most.
-    func branchingNeuron(row: Int, captured: [Int: LinearRows], nodes: [Bounds]) -> (node: Int, neuron: Int)? {
+    func branchingNeuron(row: Int, captured: [Int: LinearRows], nodes: [Bounds], before t: Int? = nil) -> (node: Int, neuron: Int)? {
         var best: (Int, Int)? = nil
         var bestScore = -1.0
-        for (relu, pre) in relus {
+        for (relu, pre) in relus where relu < (t ?? relu + 1) {
             let b = nodes[pre]
             let a = captured[relu]
             for k in 0..<b.count {

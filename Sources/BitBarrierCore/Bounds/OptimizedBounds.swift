@@ -200,12 +200,13 @@ extension BoundAnalysis {
     /// over the bounds already tightened before them, intersected with the old ones (both
     /// sound) and clamped to the splits; each ReLU's output bounds follow. Later nodes keep their
     /// old bounds, which stay sound. Nil when some neuron's bounds cross (the sub-domain is
-    /// empty). Stops tightening when `deadline` passes.
+    /// empty). Stops tightening when `deadline` passes. Only the ReLU inputs after node `after`
+    /// are tightened (all by default).
     public func optimizedLayerBounds(_ box: Bounds, nodes: [Bounds], relus: [(relu: Int, pre: Int)], splits: [NeuronSplit],
-                                     steps: Int, deadline: ContinuousClock.Instant) -> OptimizedLayers? {
+                                     steps: Int, deadline: ContinuousClock.Instant, after: Int = -1) -> OptimizedLayers? {
         var nodes = nodes
         var slopes: [Int: NeuronBoundSlopes] = [:]
-        for (relu, pre) in relus.sorted(by: { $0.pre < $1.pre }) {
+        for (relu, pre) in relus.sorted(by: { $0.pre < $1.pre }) where pre > after {
             guard ContinuousClock.now < deadline else { break }
             // The first layer's bounds are exact already (an affine image of the box).
             if isAffineImageOfInput(pre) { continue }
@@ -236,11 +237,16 @@ extension BoundAnalysis {
         return OptimizedLayers(nodes: nodes, slopes: slopes)
     }
 
-    /// The result of ``optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:)``: every node's
+    /// The result of ``optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:after:)``: every node's
     /// bounds, and the slopes of the last pass on each tightened node (by node).
     public struct OptimizedLayers: Sendable {
         public var nodes: [Bounds]
         public var slopes: [Int: NeuronBoundSlopes]
+
+        public init(nodes: [Bounds], slopes: [Int: NeuronBoundSlopes]) {
+            self.nodes = nodes
+            self.slopes = slopes
+        }
     }
 
     /// Every node's value in the relaxed network of each row at that row's point (`x`: rows x
