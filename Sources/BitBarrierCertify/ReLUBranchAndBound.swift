@@ -63,7 +63,7 @@ public struct ReLUBranchAndBound: Sendable {
     /// 0: never), with at most `refineExpansions` splits per bound and `refineSteps`
     /// optimisation passes per leaf.
     public var refineShare = 0.25
-    public var refineExpansions = 8
+    public var refineExpansions = 24
     public var refineSteps = 10
 
     /// Runs descents beside the bounds (``Falsifier/descend``; steps 0 turns them off).
