@@ -153,7 +153,7 @@ public struct ReLUBranchAndBound: Sendable {
         let pool = LPPool(workers: max(1, workers))
         let share = TimeShare(fraction: attackShare, workers: max(1, workers))
         return WorkList(roots, onProgress: progress).run(workers: workers, deadline: deadline, process: { domain, worker in
-            process(domain, deadline: deadline, attackShare: share) { ci in
+            process(domain, deadline: deadline, workers: max(1, workers), attackShare: share) { ci in
                 pool.program(worker: worker, caseIndex: ci) {
                     guard let root = rootBounds[ci] else { return nil }
                     let c = spec.cases[ci]
@@ -164,8 +164,9 @@ public struct ReLUBranchAndBound: Sendable {
     }
 
     /// Bounds one sub-domain, then closes, refutes or splits it; `lp` gives the worker's LP of a
-    /// case (nil without LP).
-    func process(_ d: Domain, deadline: ContinuousClock.Instant, attackShare: TimeShare, lp: (Int) -> SubdomainLP?) -> BranchStep<Domain> {
+    /// case (nil without LP). `workers` is the search's thread count: the root's refinement
+    /// uses them all (the other workers have nothing to take meanwhile).
+    func process(_ d: Domain, deadline: ContinuousClock.Instant, workers: Int, attackShare: TimeShare, lp: (Int) -> SubdomainLP?) -> BranchStep<Domain> {
         let c = spec.cases[d.caseIndex]
         let box = Bounds(lower: c.lower, upper: c.upper)
         guard var nodes = analysis.splitLayerBounds(box, parent: d.nodes, splits: d.splits, reuseBefore: d.changedFrom, slopes: d.slopes) else {
@@ -243,7 +244,7 @@ public struct ReLUBranchAndBound: Sendable {
             // next layer while it stays open and the refinement's time lasts.
             let (relu, pre) = refinable[d.refinedLayers]
             guard let refined = refineLayer(relu, pre: pre, box: box, nodes: nodes, splits: d.splits, slopes: slopes,
-                                            workers: attackShare.workers, until: refineUntil, deadline: deadline) else { return .closed }
+                                            workers: workers, until: refineUntil, deadline: deadline) else { return .closed }
             var again = d
             again.refinedLayers += 1
             again.refineUntil = refineUntil
