@@ -8,7 +8,8 @@ import Foundation
 /// leaves of a search that splits the ReLUs before t, of each leaf's alpha, beta-CROWN bound:
 /// the leaves cover the domain (each split's two children cover their parent) and a leaf whose
 /// bounds cross is empty, so that minimum is a sound bound. A child also keeps its parent's
-/// bound (its domain is a subset). The search expands the worst leaf first and stops when that
+/// bound (its domain is a subset), and its parent's node bounds with the split neuron's clamped
+/// to its sign. The search expands the worst leaf first and stops when that
 /// bound reaches 0 (the neuron is then stable on that side) or after a fixed number of
 /// expansions. Proofs/BranchAndBound.md.
 extension ReLUBranchAndBound {
@@ -24,8 +25,7 @@ extension ReLUBranchAndBound {
     /// `splits` (one row), by at most `expansions` splits of the ReLUs before t; +infinity when
     /// every leaf is empty (so is the domain). `known` is a sound bound already known on the
     /// domain and `start` the slopes it came from (the root's: the first leaf starts there).
-    func refinedLowerBound(_ row: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], splits: [NeuronSplit],
-                           slopes: [Int: NeuronBoundSlopes], known: Double, start: ReLUMultipliers?,
+    func refinedLowerBound(_ row: LinearRows, at t: Int, box: Bounds, nodes: [Bounds], splits: [NeuronSplit], known: Double, start: ReLUMultipliers?,
                            expansions: Int, steps: Int) -> Double {
         let earlier = relus.filter { $0.relu < t }
         func leaf(_ nodes: [Bounds], _ splits: [NeuronSplit], warm: ReLUMultipliers?, floor: Double) -> BoundLeaf {
@@ -41,10 +41,11 @@ extension ReLUBranchAndBound {
             leaves.remove(at: w)
             for active in [true, false] {
                 let split = NeuronSplit(node: node, neuron: neuron, active: active)
-                let childSplits = parent.splits + [split]
-                guard let childNodes = analysis.splitLayerBounds(box, parent: parent.nodes, splits: childSplits, reuseBefore: node,
-                                                                 slopes: slopes, through: t) else { continue }
-                leaves.append(leaf(childNodes, childSplits, warm: parent.multipliers.selecting([0], adding: split), floor: parent.bound))
+                // The parent's bounds hold on the child (a subset), with the split neuron's
+                // clamped to its sign; the leaf's pass enforces the split itself (beta).
+                var childNodes = parent.nodes
+                guard BoundAnalysis.clamp(&childNodes[node], [split]) else { continue }
+                leaves.append(leaf(childNodes, parent.splits + [split], warm: parent.multipliers.selecting([0], adding: split), floor: parent.bound))
             }
         }
         return leaves.map(\.bound).min() ?? .infinity
@@ -61,7 +62,7 @@ extension ReLUBranchAndBound {
     /// and the later nodes re-tightened by alpha-CROWN afterwards; nil when the domain is proved
     /// empty. Stops refining when `until` passes (what is done stays).
     func refineLayer(_ relu: Int, pre: Int, box: Bounds, nodes: [Bounds], splits: [NeuronSplit], slopes: [Int: NeuronBoundSlopes],
-                     workers: Int, until: ContinuousClock.Instant, deadline: ContinuousClock.Instant) -> BoundAnalysis.OptimizedLayers? {
+                     expansions: Int, workers: Int, until: ContinuousClock.Instant, deadline: ContinuousClock.Instant) -> BoundAnalysis.OptimizedLayers? {
         var current = BoundAnalysis.OptimizedLayers(nodes: nodes, slopes: slopes)
         let b = current.nodes[pre], n = b.count
         let unstable = (0..<n).filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
@@ -75,15 +76,15 @@ extension ReLUBranchAndBound {
                 let j = unstable[k]
                 var rows = LinearRows(zeros: 1, columns: n)
                 rows.values[j] = 1
-                let low = refinedLowerBound(rows, at: pre, box: box, nodes: nodes, splits: splits, slopes: slopes,
+                let low = refinedLowerBound(rows, at: pre, box: box, nodes: nodes, splits: splits,
                                             known: b.lower[j], start: stored?.rows([j], upper: false),
-                                            expansions: refineExpansions, steps: refineSteps)
+                                            expansions: expansions, steps: refineSteps)
                 var high = Double.infinity
                 if low < 0 {
                     rows.values[j] = -1
-                    high = -refinedLowerBound(rows, at: pre, box: box, nodes: nodes, splits: splits, slopes: slopes,
+                    high = -refinedLowerBound(rows, at: pre, box: box, nodes: nodes, splits: splits,
                                               known: -b.upper[j], start: stored?.rows([j], upper: true),
-                                              expansions: refineExpansions, steps: refineSteps)
+                                              expansions: expansions, steps: refineSteps)
                 }
                 results.set(k, low: low, high: high)
             }

@@ -123,9 +123,9 @@ import Testing
             guard let root = search.analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0),
                   let optimized = search.analysis.optimizedLayerBounds(box, nodes: root, relus: search.relus, splits: [], steps: 20, deadline: deadline),
                   let once = search.refineLayer(search.refinableReLUs[0].relu, pre: search.refinableReLUs[0].pre, box: box, nodes: optimized.nodes,
-                                                splits: [], slopes: optimized.slopes, workers: 2, until: deadline, deadline: deadline),
+                                                splits: [], slopes: optimized.slopes, expansions: 24, workers: 2, until: deadline, deadline: deadline),
                   let refined = search.refineLayer(search.refinableReLUs[1].relu, pre: search.refinableReLUs[1].pre, box: box, nodes: once.nodes,
-                                                   splits: [], slopes: once.slopes, workers: 2, until: deadline, deadline: deadline) else {
+                                                   splits: [], slopes: once.slopes, expansions: 96, workers: 2, until: deadline, deadline: deadline) else {
                 Issue.record("seed \(seed): the box was reported empty")
                 continue
             }

@@ -92,23 +92,21 @@ public struct BoundAnalysis: Sendable {
     /// `slopes` (by node) are alpha-CROWN slopes for the rows bounding that node's neurons
     /// (``NeuronBoundSlopes``, the root's): such a node is bounded with them instead of CROWN's
     /// default slopes when they cover its unstable neurons.
-    /// With a parent, nodes after `through` keep the parent's bounds (sound, only looser): for
-    /// callers that bound nothing beyond that node.
     public func splitLayerBounds(_ box: Bounds, parent: [Bounds]?, splits: [NeuronSplit], reuseBefore: Int,
-                                 slopes: [Int: NeuronBoundSlopes] = [:], through: Int? = nil) -> [Bounds]? {
+                                 slopes: [Int: NeuronBoundSlopes] = [:]) -> [Bounds]? {
         var byNode: [Int: [NeuronSplit]] = [:]
         for s in splits { byNode[s.node, default: []].append(s) }
         return computeLayerBounds(box, intermediate: .crown, parent: parent, splits: byNode, reuseBefore: parent == nil ? 0 : reuseBefore,
-                                  slopes: slopes, through: through)
+                                  slopes: slopes)
     }
 
     func computeLayerBounds(_ box: Bounds, intermediate: BoundMethod, parent: [Bounds]?, splits: [Int: [NeuronSplit]], reuseBefore: Int,
-                            slopes: [Int: NeuronBoundSlopes] = [:], through: Int? = nil) -> [Bounds]? {
+                            slopes: [Int: NeuronBoundSlopes] = [:]) -> [Bounds]? {
         var result: [Bounds] = []
         result.reserveCapacity(network.nodes.count)
         for (i, node) in network.nodes.enumerated() {
             guard live[i] else { result.append(Bounds(lower: [], upper: [])); continue }
-            if i < reuseBefore || i > (through ?? i), let p = parent { result.append(p[i]); continue }
+            if i < reuseBefore, let p = parent { result.append(p[i]); continue }
             let inputs = node.inputs.map { bounds(of: $0, box: box, nodes: result) }
             // The first layer's interval image comes with the box's image its passes use.
             var b = (i == firstLayer?.node ? firstLayer?.intervalBounds(inputs[0]) : nil) ?? node.layer.propagate(inputs)
