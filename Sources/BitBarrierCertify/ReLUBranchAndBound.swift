@@ -120,7 +120,7 @@ public struct ReLUBranchAndBound: Sendable {
         var multipliers: (ReLUMultipliers, [Int])? = nil
         /// The root's alpha-CROWN slopes for the intermediate layers' bounds (by node).
         var slopes: [Int: NeuronBoundSlopes] = [:]
-        /// How many layers of the root's intermediate bounds were refined (``refineLayer``), and
+        /// How many layer refinements (``refineLayer``, counted over the rounds) the root had, and
         /// until when the refinement may run (set when it starts).
         var refinedLayers = 0
         var refineUntil: ContinuousClock.Instant? = nil
