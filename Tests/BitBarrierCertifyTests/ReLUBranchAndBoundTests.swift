@@ -104,7 +104,7 @@ import Testing
                                          network, spec, "mnist_fc 256x6 prop 1_0.05")
     }
 
-    /// Intermediate bounds refined by a split search per neuron (`refineLayers`) on a random
+    /// Intermediate bounds refined by a split search per neuron (`refineLayer`) on a random
     /// 5-16-16-16-3 network: every sampled point of the box stays inside them, they are never
     /// looser than the alpha-CROWN bounds they start from, and over the seeds strictly tighter
     /// somewhere (the search does something).
