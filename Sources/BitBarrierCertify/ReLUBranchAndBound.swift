@@ -68,6 +68,8 @@ public struct ReLUBranchAndBound: Sendable {
     public var refineExpansions = 24
     public var refineRounds = 3
     public var refineSteps = 10
+    /// How many neurons' split searches run in lockstep, their leaves bounded in one pass.
+    public var refineBatch = 16
 
     /// Runs descents beside the bounds (``Falsifier/descend``; steps 0 turns them off).
     public var falsifier: Falsifier

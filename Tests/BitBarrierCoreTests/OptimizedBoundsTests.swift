@@ -143,6 +143,79 @@ import Testing
         #expect(inside > 0, "seed \(seed): no sampled point in the sub-domain (the check would be vacuous)")
     }
 
+    /// A batch of rows over different sub-domains of the same node bounds
+    /// (``ReLUMultipliers/stacking(_:)``, the root refinement's lockstep searches): each row's
+    /// bound equals the bound of the same row and multipliers computed alone over its own
+    /// sub-domain (node bounds clamped to its splits), plain passes and optimised ones alike,
+    /// and every sampled point of a row's sub-domain stays above that row's bound. A batch row
+    /// that ignored its own splits would be looser; one that applied another row's would be
+    /// tighter than its own domain allows (and fail the samples).
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func stackedRowsBoundTheirOwnDomains(seed: UInt64) {
+        let network = Self.reluNetwork(seed: seed)
+        let analysis = BoundAnalysis(network: network)
+        let relus = Self.relus(network)
+        var rng = SplitMix64(seed: seed &+ 31)
+        let box = LayerSoundnessTests.randomBox(network, &rng, epsilon: 0.6)
+        guard let root = analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0) else {
+            Issue.record("seed \(seed): the root domain reported empty")
+            return
+        }
+        // Three sub-domains (splits from sampled points), each row alone with random multipliers.
+        var parts: [(splits: [NeuronSplit], nodes: [Bounds], m: ReLUMultipliers, row: [Double])] = []
+        for _ in 0..<3 {
+            var candidates = SplitBoundsTests.unstable(network, root)
+            let splits = SplitBoundsTests.splits(network, box, from: &candidates, &rng)
+            var nodes = root
+            for s in splits { _ = BoundAnalysis.clamp(&nodes[s.node], [s]) }
+            var m = ReLUMultipliers(rows: 1, relus: relus, nodes: nodes, splits: splits)
+            for (node, values) in m.alpha { m.alpha[node] = values.map { _ in Double.random(in: 0...1, using: &rng) } }
+            m.beta = m.beta.map { _ in [Double.random(in: 0...2, using: &rng)] }
+            parts.append((splits, nodes, m, Self.rows(&rng, count: 1, columns: 5).values))
+        }
+        #expect(parts.contains { !$0.splits.isEmpty }, "seed \(seed): no splits (the check would be vacuous)")
+        let rows = LinearRows(rows: parts.count, columns: 5, values: parts.flatMap(\.row))
+        let batch = ReLUMultipliers.stacking(parts.map(\.m))
+        let output = network.output
+        let pass = analysis.substitute(rows, at: output, box: box, nodes: root, capturing: [], multipliers: batch)
+        let stacked = pass.input.map { $0.minimum(over: box, plus: pass.constant) } ?? pass.constant
+        let optimizedBatch = analysis.optimizedLowerBounds(rows, box: box, nodes: root, relus: relus, start: batch, steps: 5) { _ in false }
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(a), abs(b)) }
+        for (r, p) in parts.enumerated() {
+            let one = LinearRows(rows: 1, columns: 5, values: p.row)
+            let alone = analysis.substitute(one, at: output, box: box, nodes: p.nodes, capturing: [], multipliers: p.m)
+            let low = alone.input.map { $0.minimum(over: box, plus: alone.constant) } ?? alone.constant
+            #expect(close(stacked[r], low[0]), "seed \(seed) row \(r): batch bound \(stacked[r]), alone \(low[0])")
+            let optimized = analysis.optimizedLowerBounds(one, box: box, nodes: p.nodes, relus: relus, start: p.m, steps: 5) { _ in false }
+            #expect(close(optimizedBatch.lows[r], optimized.lows[0]),
+                    "seed \(seed) row \(r): optimised batch bound \(optimizedBatch.lows[r]), alone \(optimized.lows[0])")
+            // The row's multipliers taken back out of the batch are its own (a child's warm start).
+            let back = optimizedBatch.multipliers.row(r)
+            #expect(Set(back.splits) == Set(p.splits), "seed \(seed) row \(r): row(_:) kept splits \(back.splits), own \(p.splits)")
+        }
+        var inside = [Int](repeating: 0, count: parts.count)
+        for s in 0..<5_000 {
+            let x = LayerSoundnessTests.sample(box, &rng, corner: s % 8 == 0)
+            let values = network.evaluateAll(x)
+            let y = values[output].map(Double.init)
+            for (r, p) in parts.enumerated() {
+                let holds = p.splits.allSatisfy { sp in
+                    let v = Double(values[sp.node][sp.neuron])
+                    return sp.active ? v > LayerSoundnessTests.tolerance(v) : v < -LayerSoundnessTests.tolerance(v)
+                }
+                guard holds else { continue }
+                inside[r] += 1
+                let value = (0..<5).reduce(0.0) { $0 + p.row[$1] * y[$1] }
+                let t = 1e-5 * y.map(abs).reduce(0, +) + 1e-6
+                if value < stacked[r] - t || value < optimizedBatch.lows[r] - t {
+                    Issue.record("seed \(seed) row \(r): sampled \(value) below the batch bound \(stacked[r]) / \(optimizedBatch.lows[r])")
+                    return
+                }
+            }
+        }
+        #expect(inside.allSatisfy { $0 > 0 }, "seed \(seed): a sub-domain got no sampled point (\(inside))")
+    }
+
     /// The split term's sign, on one neuron z = x over x in [-1, 1] where the answer is known:
     /// out = -relu(z) with z >= 0 (minimum -1 at x = 1) and out = relu(z) + z with z <= 0
     /// (minimum -1 at x = -1). With the row's coefficient on z equal to -1 (active) or +1

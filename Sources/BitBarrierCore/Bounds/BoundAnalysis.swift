@@ -264,8 +264,11 @@ public struct BoundAnalysis: Sendable {
             let node = network.nodes[i]
             let inputBounds = node.inputs.map { bounds(of: $0, box: box, nodes: nodes) }
             let step: BackwardStep
-            if let relu = node.layer as? ReLU, let slopes = multipliers?.alpha[i] {
-                step = relu.relaxation(inputBounds[0]).backward(a, input: inputBounds[0], rowLowerSlopes: slopes)
+            if let relu = node.layer as? ReLU, let m = multipliers, let slopes = m.alpha[i] {
+                // A batch row's own splits make their neurons exact on its domain.
+                var exact: [(row: Int, column: Int, identity: Bool)] = []
+                if case .node(let pre) = node.inputs[0] { exact = m.rowSplits(on: pre).map { ($0.row, $0.neuron, $0.active) } }
+                step = relu.relaxation(inputBounds[0]).backward(a, input: inputBounds[0], rowLowerSlopes: slopes, exact: exact)
             } else {
                 step = node.layer.backward(a, inputs: inputBounds)
             }

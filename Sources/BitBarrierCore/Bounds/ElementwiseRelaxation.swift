@@ -57,7 +57,12 @@ public struct ElementwiseRelaxation: Sendable {
     /// `rowLowerSlopes` (rows x n, alpha-CROWN's slopes) replaces `lowerSlope` row by row on the
     /// general columns; the caller guarantees each value makes a sound lower line (for an
     /// unstable ReLU with intercept 0: any slope in [0, 1]). The error terms are the same.
-    public func backward(_ a: LinearRows, input x: Bounds, rowLowerSlopes: [Double]? = nil) -> BackwardStep {
+    ///
+    /// `exact` lists entries (row, column) where the row's domain fixes the function to y = x
+    /// (`identity`) or y = 0 (a split ReLU of a batch row, ``ReLUMultipliers/holds``): the
+    /// coefficient is kept or zeroed there, exactly, like a stable column.
+    public func backward(_ a: LinearRows, input x: Bounds, rowLowerSlopes: [Double]? = nil,
+                         exact: [(row: Int, column: Int, identity: Bool)] = []) -> BackwardStep {
         precondition(rowLowerSlopes == nil || rowLowerSlopes!.count == a.rows * a.columns, "rowLowerSlopes: size mismatch")
         let n = a.columns
         let m = x.magnitude
@@ -73,6 +78,8 @@ public struct ElementwiseRelaxation: Sendable {
         let u = FloatError.unitRoundoff
         let eta = Double(2 * n + 4) * FloatError.eta
         let perRow = rowLowerSlopes != nil
+        var exactByRow: [Int: [(column: Int, identity: Bool)]] = [:]
+        for e in exact { exactByRow[e.row, default: []].append((e.column, e.identity)) }
         (rowLowerSlopes ?? []).withUnsafeBufferPointer { rs in
         lowerSlope.withUnsafeBufferPointer { ls in
         lowerIntercept.withUnsafeBufferPointer { li in
@@ -81,6 +88,10 @@ public struct ElementwiseRelaxation: Sendable {
         out.withUnsafeMutableBufferPointer { ov in
             for r in 0..<a.rows {
                 let row = ov.baseAddress! + r * n
+                // Exact entries leave the general loop (a zero coefficient adds nothing) and
+                // take their own value after it.
+                let fixed = exactByRow[r]?.map { (j, identity) in (j, identity ? row[j] : 0) } ?? []
+                for (j, _) in fixed { row[j] = 0 }
                 for j in zeroed { row[j] = 0 }
                 var s = 0.0, mag = 0.0, productError = 0.0
                 let slopes = perRow ? rs.baseAddress! + r * n : ls.baseAddress!
@@ -97,6 +108,7 @@ public struct ElementwiseRelaxation: Sendable {
                 }
                 let err = ((u * productError + g * (mag + productError)) * (1 + 4 * u)).nextUp + eta
                 constant[r] = (s - err).nextDown
+                for (j, value) in fixed { row[j] = value }
             }
         }
         }

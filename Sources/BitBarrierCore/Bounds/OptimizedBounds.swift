@@ -22,6 +22,12 @@ public struct ReLUMultipliers: Sendable {
     /// The splits the multipliers belong to, and for each split one multiplier >= 0 per row.
     public let splits: [NeuronSplit]
     public var beta: [[Double]]
+    /// Rows over different sub-domains of the same node bounds (a batch of search leaves, see
+    /// ``stacking(_:)``): `holds[k][r]` says whether split k is a constraint of row r's domain.
+    /// The pass then treats the split neuron of such a row as stable (y = z or y = 0, exact on
+    /// that row's domain) and keeps the row's beta for split k at 0 where it does not hold.
+    /// nil: every split holds on every row, and the node bounds are clamped to them already.
+    public let holds: [[Bool]]?
 
     /// CROWN's own choice (slope 1 where u >= -l, else 0) and no split terms.
     public init(rows: Int, relus: [(relu: Int, pre: Int)], nodes: [Bounds], splits: [NeuronSplit]) {
@@ -35,13 +41,81 @@ public struct ReLUMultipliers: Sendable {
         self.alpha = alpha
         self.splits = splits
         beta = [[Double]](repeating: [Double](repeating: 0, count: rows), count: splits.count)
+        holds = nil
     }
 
-    init(rows: Int, alpha: [Int: [Double]], splits: [NeuronSplit], beta: [[Double]]) {
+    init(rows: Int, alpha: [Int: [Double]], splits: [NeuronSplit], beta: [[Double]], holds: [[Bool]]? = nil) {
         self.rows = rows
         self.alpha = alpha
         self.splits = splits
         self.beta = beta
+        self.holds = holds
+    }
+
+    /// Whether split k constrains row r's domain.
+    @inline(__always) func holds(_ k: Int, row r: Int) -> Bool {
+        holds?[k][r] ?? true
+    }
+
+    /// The rows of several multipliers (over the same ReLUs) as one batch, each row keeping its
+    /// own splits: the splits are merged, and a split holds on the rows of the parts that have
+    /// it (``holds``), with their betas; on the other rows its beta is 0. Each part's splits
+    /// must all hold on all its rows.
+    public static func stacking(_ parts: [ReLUMultipliers]) -> ReLUMultipliers {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.holds == nil }, "ReLUMultipliers.stacking: empty, or a part is a batch")
+        let rows = parts.reduce(0) { $0 + $1.rows }
+        var alpha: [Int: [Double]] = [:]
+        for node in parts[0].alpha.keys {
+            var values: [Double] = []
+            for p in parts {
+                guard let v = p.alpha[node] else { preconditionFailure("ReLUMultipliers.stacking: parts over different ReLUs") }
+                values += v
+            }
+            alpha[node] = values
+        }
+        var index: [NeuronSplit: Int] = [:]
+        var splits: [NeuronSplit] = []
+        var beta: [[Double]] = []
+        var holds: [[Bool]] = []
+        var offset = 0
+        for p in parts {
+            for (k, s) in p.splits.enumerated() {
+                let i: Int
+                if let known = index[s] {
+                    i = known
+                } else {
+                    i = splits.count
+                    index[s] = i
+                    splits.append(s)
+                    beta.append([Double](repeating: 0, count: rows))
+                    holds.append([Bool](repeating: false, count: rows))
+                }
+                for r in 0..<p.rows {
+                    beta[i][offset + r] = p.beta[k][r]
+                    holds[i][offset + r] = true
+                }
+            }
+            offset += p.rows
+        }
+        return ReLUMultipliers(rows: rows, alpha: alpha, splits: splits, beta: beta, holds: holds)
+    }
+
+    /// Row r alone, with only the splits that hold on it (no longer a batch).
+    public func row(_ r: Int) -> ReLUMultipliers {
+        let own = splits.indices.filter { holds($0, row: r) }
+        let one = selecting([r], adding: nil)
+        return ReLUMultipliers(rows: 1, alpha: one.alpha, splits: own.map { splits[$0] }, beta: own.map { one.beta[$0] })
+    }
+
+    /// The splits on `node` that hold on some rows but not all (a batch's), as (row, neuron,
+    /// active) for each row they hold on; empty when not a batch.
+    func rowSplits(on node: Int) -> [(row: Int, neuron: Int, active: Bool)] {
+        guard let holds else { return [] }
+        var out: [(row: Int, neuron: Int, active: Bool)] = []
+        for (k, s) in splits.enumerated() where s.node == node {
+            for r in 0..<rows where holds[k][r] { out.append((r, s.neuron, s.active)) }
+        }
+        return out
     }
 
     /// The same multipliers for a subset of the rows (`keep[r]`: the row to take row r from) and
@@ -59,12 +133,14 @@ public struct ReLUMultipliers: Sendable {
             a[node] = out
         }
         var b = beta.map { row in keep.map { row[$0] } }
+        var h = holds?.map { row in keep.map { row[$0] } }
         var s = splits
         if let split {
             s.append(split)
             b.append([Double](repeating: 0, count: keep.count))
+            h?.append([Bool](repeating: true, count: keep.count))
         }
-        return ReLUMultipliers(rows: keep.count, alpha: a, splits: s, beta: b)
+        return ReLUMultipliers(rows: keep.count, alpha: a, splits: s, beta: b, holds: h)
     }
 
     /// Adds the split terms of the splits on `node` to the rows reaching it.
@@ -72,7 +148,7 @@ public struct ReLUMultipliers: Sendable {
         for (k, s) in splits.enumerated() where s.node == node {
             for r in 0..<rows {
                 let b = beta[k][r]
-                guard b > 0 else { continue }
+                guard b > 0, holds(k, row: r) else { continue }
                 let index = r * a.columns + s.neuron
                 a.values[index] = s.active ? a.values[index] - b : a.values[index] + b
             }
@@ -179,7 +255,7 @@ extension BoundAnalysis {
                         if coefficient > 0 { gradAlpha[relu]![r * n + j] = coefficient * z[pre][r * n + j] }
                     }
                 }
-                for (k, s) in m.splits.enumerated() {
+                for (k, s) in m.splits.enumerated() where m.holds(k, row: r) {
                     let v = z[s.node][r * nodes[s.node].count + s.neuron]
                     gradBeta[k][r] = s.active ? -v : v
                 }
@@ -297,6 +373,8 @@ extension BoundAnalysis {
                     y[r * n + j] = c.values[r * n + j] >= 0 ? (alpha?[r * n + j] ?? (u >= -l ? 1 : 0)) * z : s * (z - l)
                 }
             }
+            // A batch row's own splits make their neurons exact on its domain.
+            for (r, j, active) in m.rowSplits(on: pre) { y[r * n + j] = active ? zs[r * n + j] : 0 }
             values.append(y)
         }
         return values
