@@ -25,13 +25,15 @@ extension ReLUBranchAndBound {
         var branch: (node: Int, neuron: Int)?
     }
 
-    /// One bound to refine: `sign` * z_j of node t, whose lower bound `known` holds already,
-    /// with the slopes it came from (the first leaf's warm start).
+    /// One bound to refine: the lower bound of `row . value(node t)`, of which `known` holds
+    /// already, wanted up to `goal` (the search ends there), with the slopes `known` came from
+    /// (the first leaf's warm start); `tag` is the caller's.
     struct RefineTarget {
-        var neuron: Int
-        var sign: Double
+        var row: [Double]
+        var goal: Double
         var known: Double
         var start: ReLUMultipliers?
+        var tag: Int
     }
 
     /// A split search in progress: its leaves and how many splits it has made.
@@ -45,22 +47,26 @@ extension ReLUBranchAndBound {
         var bound: Double { leaves.map(\.bound).min() ?? .infinity }
     }
 
-    /// Sound lower bounds of the targets' rows (`sign` e_j . value(node t)) over the domain with
+    /// Sound lower bounds of the targets' rows (`row . value(node t)`) over the domain with
     /// bounds `nodes` and `splits`, each by a split search of at most `expansions` splits of the
     /// ReLUs before t; `next` hands out targets (nil: none left), `finished` takes each result
     /// (the target and its bound) and may hand back a follow-up target, run next.
     ///
-    /// Each search expands its worst leaf first and stops when that bound reaches 0 (the
-    /// neuron is then stable on that side) or after `expansions` splits. Up to `batch` searches
-    /// run in lockstep: the new leaves of all of them are bounded in one pass (their rows
-    /// stacked, each with its own splits, ``ReLUMultipliers/stacking(_:)``), so the affine
-    /// layers run as matrix products instead of one matrix-vector product per leaf. When
-    /// `until` passes, the searches still running report what their leaves prove so far (the
-    /// minimum over leaves that cover the domain is sound at any point).
-    func refinedLowerBounds(at t: Int, box: Bounds, nodes: [Bounds], splits: [NeuronSplit], expansions: Int, steps: Int, batch: Int,
-                            until: ContinuousClock.Instant, next: () -> RefineTarget?, finished: (RefineTarget, Double) -> RefineTarget?) {
+    /// Each search expands its worst leaf first and stops when that bound reaches the target's
+    /// goal, when that leaf cannot be split (no unstable neuron left before t), or after
+    /// `expansions` splits. Up to `batch` searches per worker run in lockstep: the new leaves of
+    /// all of them are bounded in one pass per worker (their rows stacked, each with its own
+    /// splits, ``ReLUMultipliers/stacking(_:)``), so the affine layers run as matrix products
+    /// instead of one matrix-vector product per leaf. With fewer searches left than that, each
+    /// splits several of its worst leaves at once, to keep the passes full. When `until`
+    /// passes, the searches still running report what their leaves prove so far (the minimum
+    /// over leaves that cover the domain is sound at any point).
+    func refinedLowerBounds(at t: Int, box: Bounds, nodes: [Bounds], splits: [NeuronSplit], expansions: Int, steps: Int,
+                            batch: Int, workers: Int, until: ContinuousClock.Instant,
+                            next: () -> RefineTarget?, finished: (RefineTarget, Double) -> RefineTarget?) {
         let earlier = relus.filter { $0.relu < t }
         let n = nodes[t].count
+        let workers = max(1, workers), capacity = max(1, batch) * workers
         var searches: [BoundSearch] = []
         var followUps: [RefineTarget] = []
         // A leaf to bound: the search it belongs to, its splits and nodes, warm start and floor.
@@ -74,14 +80,25 @@ extension ReLUBranchAndBound {
                 return
             }
             var requests: [Request] = []
-            // Each running search splits its worst leaf, or ends.
+            // Each running search splits its `width` worst leaves, or ends.
+            let width = max(1, capacity / max(1, searches.count))
             var k = 0
             while k < searches.count {
                 var s = searches[k]
-                if let w = s.leaves.indices.min(by: { s.leaves[$0].bound < s.leaves[$1].bound }), s.leaves[w].bound < 0,
-                   s.expanded < expansions, let (node, neuron) = s.leaves[w].branch {
-                    let parent = s.leaves.remove(at: w)
+                var expanding: [BoundLeaf] = []
+                while expanding.count < width, s.expanded < expansions,
+                      let w = s.leaves.indices.min(by: { s.leaves[$0].bound < s.leaves[$1].bound }), s.leaves[w].bound < s.target.goal,
+                      s.leaves[w].branch != nil {
+                    expanding.append(s.leaves.remove(at: w))
                     s.expanded += 1
+                }
+                guard !expanding.isEmpty else {
+                    finish(k)
+                    searches.remove(at: k)
+                    continue
+                }
+                for parent in expanding {
+                    let (node, neuron) = parent.branch!
                     for active in [true, false] {
                         let split = NeuronSplit(node: node, neuron: neuron, active: active)
                         // The parent's bounds hold on the child (a subset), with the split neuron's
@@ -91,35 +108,39 @@ extension ReLUBranchAndBound {
                         requests.append((k, parent.splits + [split], childNodes,
                                          parent.multipliers.selecting([0], adding: split), parent.bound))
                     }
-                    searches[k] = s
-                    k += 1
-                } else {
-                    finish(k)
-                    searches.remove(at: k)
-                    requests = requests.map { r in (r.search > k ? r.search - 1 : r.search, r.splits, r.nodes, r.warm, r.floor) }
                 }
+                searches[k] = s
+                k += 1
             }
             // New searches fill the batch (follow-ups first); each starts with one leaf, the domain.
-            while searches.count < batch, let target = followUps.isEmpty ? next() : followUps.removeFirst() {
+            while searches.count < capacity, let target = followUps.isEmpty ? next() : followUps.removeFirst() {
                 let warm = target.start ?? ReLUMultipliers(rows: 1, relus: earlier, nodes: nodes, splits: splits)
                 requests.append((searches.count, [], nodes, warm, target.known))
                 searches.append(BoundSearch(target: target))
             }
             if requests.isEmpty { return }
-            // One pass for every new leaf: row i is request i's target row over its own domain.
-            var rows = LinearRows(zeros: requests.count, columns: n)
-            for (i, r) in requests.enumerated() {
-                let target = searches[r.search].target
-                rows.values[i * n + target.neuron] = target.sign
+            // One pass per worker over its share of the new leaves: row i of a pass is its
+            // request i's target row over that request's own domain.
+            let chunks = stride(from: 0, to: requests.count, by: (requests.count + workers - 1) / workers).map {
+                Array(requests[$0..<min($0 + (requests.count + workers - 1) / workers, requests.count)])
             }
-            let start = ReLUMultipliers.stacking(requests.map(\.warm))
-            let o = analysis.optimizedLowerBounds(rows, at: t, box: box, nodes: nodes, relus: earlier, start: start, steps: steps) {
-                $0.allSatisfy { $0 >= 0 }
+            let targets = searches.map(\.target)
+            let leaves = PartResults<[BoundLeaf]>(count: chunks.count)
+            runOnThreads(chunks.count) { c in
+                let part = chunks[c]
+                let rows = LinearRows(rows: part.count, columns: n, values: part.flatMap { targets[$0.search].row })
+                let goals = part.map { targets[$0.search].goal }
+                let o = analysis.optimizedLowerBounds(rows, at: t, box: box, nodes: nodes, relus: earlier,
+                                                      start: ReLUMultipliers.stacking(part.map(\.warm)), steps: steps) {
+                    zip($0, goals).allSatisfy { $0 >= $1 }
+                }
+                leaves.set(c, part.enumerated().map { i, r in
+                    BoundLeaf(splits: r.splits, nodes: r.nodes, bound: max(r.floor, o.lows[i]), multipliers: o.multipliers.row(i),
+                              branch: branchingNeuron(row: i, captured: o.captured, nodes: r.nodes, before: t))
+                })
             }
-            for (i, r) in requests.enumerated() {
-                let leaf = BoundLeaf(splits: r.splits, nodes: r.nodes, bound: max(r.floor, o.lows[i]), multipliers: o.multipliers.row(i),
-                                     branch: branchingNeuron(row: i, captured: o.captured, nodes: r.nodes, before: t))
-                searches[r.search].leaves.append(leaf)
+            for (c, part) in chunks.enumerated() {
+                for (r, leaf) in zip(part, leaves.get(c)) { searches[r.search].leaves.append(leaf) }
             }
         }
     }
@@ -131,10 +152,10 @@ extension ReLUBranchAndBound {
     }
 
     /// The root's node bounds with the unstable neurons of one ReLU's input refined by
-    /// ``refinedLowerBounds(at:box:nodes:splits:expansions:steps:batch:until:next:finished:)``,
-    /// lower bounds first, the widest (min(u, -l)) first, on `workers` threads (sharing one
-    /// queue of neurons), an upper bound for each neuron not proved active, and the later nodes re-tightened by alpha-CROWN afterwards; nil when the domain is proved
-    /// empty. Stops refining when `until` passes (what is done stays).
+    /// ``refinedLowerBounds(at:box:nodes:splits:expansions:steps:batch:workers:until:next:finished:)``
+    /// (the widest, min(u, -l), first; each neuron's lower bound, then its upper bound unless
+    /// that proves it active), and the later nodes re-tightened by alpha-CROWN afterwards; nil
+    /// when the domain is proved empty. Stops refining when `until` passes (what is done stays).
     func refineLayer(_ relu: Int, pre: Int, box: Bounds, nodes: [Bounds], splits: [NeuronSplit], slopes: [Int: NeuronBoundSlopes],
                      expansions: Int, workers: Int, until: ContinuousClock.Instant, deadline: ContinuousClock.Instant) -> BoundAnalysis.OptimizedLayers? {
         var current = BoundAnalysis.OptimizedLayers(nodes: nodes, slopes: slopes)
@@ -142,84 +163,46 @@ extension ReLUBranchAndBound {
         let unstable = (0..<n).filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
             .sorted { min(b.upper[$0], -b.lower[$0]) > min(b.upper[$1], -b.lower[$1]) }
         guard !unstable.isEmpty else { return current }
-        let results = RefinedBounds(count: unstable.count)
         let stored = slopes[pre]
-        let queue = TargetQueue(count: unstable.count)
-        DispatchQueue.concurrentPerform(iterations: max(1, workers)) { _ in
-            // Lower bounds first; a neuron whose lower bound stays below 0 gets its upper bound next.
-            refinedLowerBounds(at: pre, box: box, nodes: nodes, splits: splits, expansions: expansions, steps: refineSteps,
-                               batch: refineBatch, until: until, next: {
-                queue.next().map { k in
-                    let j = unstable[k]
-                    return RefineTarget(neuron: j, sign: 1, known: b.lower[j], start: stored?.rows([j], upper: false))
-                }
-            }, finished: { target, bound in
-                let k = unstable.firstIndex(of: target.neuron)!
-                guard target.sign > 0 else {
-                    results.set(k, high: -bound)
-                    return nil
-                }
-                results.set(k, low: bound)
-                guard bound < 0 else { return nil }
-                let j = target.neuron
-                return RefineTarget(neuron: j, sign: -1, known: -b.upper[j], start: stored?.rows([j], upper: true))
-            })
+        // Tag 2k: neuron unstable[k]'s lower bound (row +e_j); 2k + 1: its upper bound (-e_j).
+        func target(_ k: Int, upper: Bool) -> RefineTarget {
+            let j = unstable[k]
+            var row = [Double](repeating: 0, count: n)
+            row[j] = upper ? -1 : 1
+            return RefineTarget(row: row, goal: 0, known: upper ? -b.upper[j] : b.lower[j],
+                                start: stored?.rows([j], upper: upper), tag: 2 * k + (upper ? 1 : 0))
         }
+        // Lower bounds first; a neuron whose lower bound stays below 0 gets its upper bound next.
+        var lows = [Double](repeating: -.infinity, count: unstable.count)
+        var highs = [Double](repeating: .infinity, count: unstable.count)
+        var started = 0
+        refinedLowerBounds(at: pre, box: box, nodes: nodes, splits: splits, expansions: expansions, steps: refineSteps,
+                           batch: refineBatch, workers: workers, until: until, next: {
+            guard started < unstable.count else { return nil }
+            started += 1
+            return target(started - 1, upper: false)
+        }, finished: { t, bound in
+            let k = t.tag / 2
+            guard t.tag % 2 == 0 else {
+                highs[k] = -bound
+                return nil
+            }
+            lows[k] = bound
+            return bound < 0 ? target(k, upper: true) : nil
+        })
         var tightened = b
         for (k, j) in unstable.enumerated() {
-            let (low, high) = results.get(k)
-            tightened.lower[j] = max(b.lower[j], low)
-            tightened.upper[j] = min(b.upper[j], high)
+            tightened.lower[j] = max(b.lower[j], lows[k])
+            tightened.upper[j] = min(b.upper[j], highs[k])
         }
         guard BoundAnalysis.clamp(&tightened, splits.filter { $0.node == pre }) else { return nil }
         current.nodes[pre] = tightened
         current.nodes[relu] = current.nodes[relu].intersected(with: analysis.network.nodes[relu].layer.propagate([tightened]))
         // The later layers see the tighter bounds.
         guard let again = analysis.optimizedLayerBounds(box, nodes: current.nodes, relus: relus, splits: splits,
-                                                        steps: rootLayerSteps, deadline: deadline, after: pre) else { return nil }
+                                                        steps: rootLayerSteps, deadline: deadline, after: pre, workers: workers) else { return nil }
         current.nodes = again.nodes
         for (node, s) in again.slopes { current.slopes[node] = s }
         return current
-    }
-}
-
-/// Per-neuron results of the refinement workers (each bound written by one worker).
-final class RefinedBounds: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [(Double, Double)]
-
-    init(count: Int) {
-        values = [(Double, Double)](repeating: (-.infinity, .infinity), count: count)
-    }
-
-    func set(_ k: Int, low: Double) {
-        lock.withLock { values[k].0 = low }
-    }
-
-    func set(_ k: Int, high: Double) {
-        lock.withLock { values[k].1 = high }
-    }
-
-    func get(_ k: Int) -> (Double, Double) {
-        lock.withLock { values[k] }
-    }
-}
-
-/// Hands out the indices 0..<count once each, to any number of workers.
-final class TargetQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var position = 0
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-    }
-
-    func next() -> Int? {
-        lock.withLock {
-            guard position < count else { return nil }
-            position += 1
-            return position - 1
-        }
     }
 }

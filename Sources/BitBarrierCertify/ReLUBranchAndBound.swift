@@ -21,7 +21,7 @@ import Foundation
 /// (``BoundAnalysis/optimizedLowerBounds(_:at:box:nodes:relus:start:steps:done:)``: each row's
 /// ReLU lower slopes and split multipliers raised by gradient ascent, warm-started from the
 /// parent's); at the root every layer is tightened that way first
-/// (``BoundAnalysis/optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:after:)``), and the
+/// (``BoundAnalysis/optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:after:workers:)``), and the
 /// sub-domains inherit it, re-bounding their intermediate layers with the root's slopes. A root
 /// still open is then refined layer by layer (``refineLayer(_:pre:box:nodes:splits:slopes:expansions:workers:until:deadline:)``:
 /// a small split search per unstable neuron, the role MILP refinement plays in alpha,
@@ -211,7 +211,7 @@ public struct ReLUBranchAndBound: Sendable {
         if d.depth == 0 && rootLayerSteps > 0 && d.refinedLayers == 0 {
             // At the root, first tighten every layer (alpha-CROWN); the sub-domains inherit it.
             guard let tightened = analysis.optimizedLayerBounds(box, nodes: nodes, relus: relus, splits: d.splits,
-                                                                steps: rootLayerSteps, deadline: deadline) else { return .closed }
+                                                                steps: rootLayerSteps, deadline: deadline, workers: workers) else { return .closed }
             nodes = tightened.nodes
             slopes = tightened.slopes
         }

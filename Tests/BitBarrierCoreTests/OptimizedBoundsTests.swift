@@ -216,6 +216,37 @@ import Testing
         #expect(inside.allSatisfy { $0 > 0 }, "seed \(seed): a sub-domain got no sampled point (\(inside))")
     }
 
+    /// The root's layer bounds split among threads (`optimizedLayerBounds(workers:)`, each
+    /// thread a part of a layer's neurons) are the bounds of one thread, and so are the slopes
+    /// it hands to the sub-domains (a sub-domain bounded with either gives the same bounds): a
+    /// part's lower and upper rows put back on the wrong neurons would show here.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func layerBoundsDoNotDependOnWorkers(seed: UInt64) {
+        guard let c = Self.subdomain(seed: seed),
+              let root = c.analysis.splitLayerBounds(c.box, parent: nil, splits: [], reuseBefore: 0) else {
+            Issue.record("seed \(seed): no sub-domain")
+            return
+        }
+        let relus = Self.relus(c.network)
+        let results = [1, 2, 3].compactMap { w in
+            c.analysis.optimizedLayerBounds(c.box, nodes: root, relus: relus, splits: [], steps: 10, deadline: .now + .seconds(60), workers: w)
+        }
+        #expect(results.count == 3, "seed \(seed): the root reported empty")
+        guard results.count == 3 else { return }
+        #expect(results[0].slopes.values.contains { $0.neurons.count >= 3 }, "seed \(seed): no layer with three unstable neurons to split among threads")
+        func close(_ a: [Bounds], _ b: [Bounds]) -> Bool {
+            zip(a, b).allSatisfy { x, y in
+                zip(x.lower + x.upper, y.lower + y.upper).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0), abs($1)) }
+            }
+        }
+        for r in results.dropFirst() {
+            #expect(close(r.nodes, results[0].nodes), "seed \(seed): layer bounds differ with more threads")
+            let one = c.analysis.splitLayerBounds(c.box, parent: nil, splits: c.splits, reuseBefore: 0, slopes: results[0].slopes)
+            let many = c.analysis.splitLayerBounds(c.box, parent: nil, splits: c.splits, reuseBefore: 0, slopes: r.slopes)
+            #expect(one != nil && many != nil && close(one!, many!), "seed \(seed): a sub-domain's bounds differ with the slopes of more threads")
+        }
+    }
+
     /// The split term's sign, on one neuron z = x over x in [-1, 1] where the answer is known:
     /// out = -relu(z) with z >= 0 (minimum -1 at x = 1) and out = relu(z) + z with z <= 0
     /// (minimum -1 at x = -1). With the row's coefficient on z equal to -1 (active) or +1

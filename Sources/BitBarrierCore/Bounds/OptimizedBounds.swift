@@ -97,7 +97,9 @@ public struct ReLUMultipliers: Sendable {
             }
             offset += p.rows
         }
-        return ReLUMultipliers(rows: rows, alpha: alpha, splits: splits, beta: beta, holds: holds)
+        // Splits that hold on every row: not a batch of different domains.
+        let all = holds.allSatisfy { $0.allSatisfy { $0 } }
+        return ReLUMultipliers(rows: rows, alpha: alpha, splits: splits, beta: beta, holds: all ? nil : holds)
     }
 
     /// Row r alone, with only the splits that hold on it (no longer a batch).
@@ -277,9 +279,9 @@ extension BoundAnalysis {
     /// sound) and clamped to the splits; each ReLU's output bounds follow. Later nodes keep their
     /// old bounds, which stay sound. Nil when some neuron's bounds cross (the sub-domain is
     /// empty). Stops tightening when `deadline` passes. Only the ReLU inputs after node `after`
-    /// are tightened (all by default).
+    /// are tightened (all by default). The neurons of a layer are split among `workers` threads.
     public func optimizedLayerBounds(_ box: Bounds, nodes: [Bounds], relus: [(relu: Int, pre: Int)], splits: [NeuronSplit],
-                                     steps: Int, deadline: ContinuousClock.Instant, after: Int = -1) -> OptimizedLayers? {
+                                     steps: Int, deadline: ContinuousClock.Instant, after: Int = -1, workers: Int = 1) -> OptimizedLayers? {
         var nodes = nodes
         var slopes: [Int: NeuronBoundSlopes] = [:]
         for (relu, pre) in relus.sorted(by: { $0.pre < $1.pre }) where pre > after {
@@ -290,30 +292,51 @@ extension BoundAnalysis {
             let unstable = (0..<n).filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
             guard !unstable.isEmpty else { continue }
             let k = unstable.count
-            var rows = LinearRows(zeros: 2 * k, columns: n)
-            for (r, j) in unstable.enumerated() {
-                rows.values[r * n + j] = 1
-                rows.values[(k + r) * n + j] = -1
-            }
             let earlier = relus.filter { $0.relu < pre }
-            let start = ReLUMultipliers(rows: 2 * k, relus: earlier, nodes: nodes, splits: splits.filter { $0.node < pre })
-            let optimized = optimizedLowerBounds(rows, at: pre, box: box, nodes: nodes, relus: earlier, start: start, steps: steps) { best in
-                (0..<k).allSatisfy { best[$0] >= 0 || best[k + $0] >= 0 }
+            let own = splits.filter { $0.node < pre }
+            // The neurons in `workers` parts, each optimised on its own thread (the rows are
+            // independent): rows 0..<m are a part's lower bounds, m..<2m its upper ones.
+            let size = (k + workers - 1) / max(1, workers)
+            let parts = stride(from: 0, to: k, by: max(1, size)).map { Array(unstable[$0..<min($0 + size, k)]) }
+            let results = PartResults<OptimizedPass>(count: parts.count)
+            let nodesNow = nodes
+            runOnThreads(parts.count) { c in
+                let part = parts[c], m = part.count
+                var rows = LinearRows(zeros: 2 * m, columns: n)
+                for (r, j) in part.enumerated() {
+                    rows.values[r * n + j] = 1
+                    rows.values[(m + r) * n + j] = -1
+                }
+                let start = ReLUMultipliers(rows: 2 * m, relus: earlier, nodes: nodesNow, splits: own)
+                results.set(c, optimizedLowerBounds(rows, at: pre, box: box, nodes: nodesNow, relus: earlier, start: start, steps: steps) { best in
+                    (0..<m).allSatisfy { best[$0] >= 0 || best[m + $0] >= 0 }
+                })
             }
             var tightened = b
-            for (r, j) in unstable.enumerated() {
-                tightened.lower[j] = max(b.lower[j], optimized.lows[r])
-                tightened.upper[j] = min(b.upper[j], -optimized.lows[k + r])
+            var lowerRows: [Int] = [], upperRows: [Int] = []
+            var offset = 0
+            for (c, part) in parts.enumerated() {
+                let lows = results.get(c).lows, m = part.count
+                for (r, j) in part.enumerated() {
+                    tightened.lower[j] = max(b.lower[j], lows[r])
+                    tightened.upper[j] = min(b.upper[j], -lows[m + r])
+                    lowerRows.append(offset + r)
+                    upperRows.append(offset + m + r)
+                }
+                offset += 2 * m
             }
+            // The parts' multipliers as one set: the lower rows of all neurons, then the upper ones.
+            let multipliers = ReLUMultipliers.stacking((0..<parts.count).map { results.get($0).multipliers })
+                .selecting(lowerRows + upperRows, adding: nil)
             guard Self.clamp(&tightened, splits.filter { $0.node == pre }) else { return nil }
             nodes[pre] = tightened
             nodes[relu] = nodes[relu].intersected(with: network.nodes[relu].layer.propagate([tightened]))
-            slopes[pre] = NeuronBoundSlopes(neurons: unstable, multipliers: optimized.multipliers)
+            slopes[pre] = NeuronBoundSlopes(neurons: unstable, multipliers: multipliers)
         }
         return OptimizedLayers(nodes: nodes, slopes: slopes)
     }
 
-    /// The result of ``optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:after:)``: every node's
+    /// The result of ``optimizedLayerBounds(_:nodes:relus:splits:steps:deadline:after:workers:)``: every node's
     /// bounds, and the slopes of the last pass on each tightened node (by node).
     public struct OptimizedLayers: Sendable {
         public var nodes: [Bounds]
