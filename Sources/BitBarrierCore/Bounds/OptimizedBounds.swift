@@ -60,7 +60,8 @@ public struct ReLUMultipliers: Sendable {
     /// The rows of several multipliers (over the same ReLUs) as one batch, each row keeping its
     /// own splits: the splits are merged, and a split holds on the rows of the parts that have
     /// it (``holds``), with their betas; on the other rows its beta is 0. Each part's splits
-    /// must all hold on all its rows.
+    /// must all hold on all its rows. When every split holds on every row (parts of one domain,
+    /// as `optimizedLayerBounds` puts its threads' rows together) the result is no batch.
     public static func stacking(_ parts: [ReLUMultipliers]) -> ReLUMultipliers {
         precondition(!parts.isEmpty && parts.allSatisfy { $0.holds == nil }, "ReLUMultipliers.stacking: empty, or a part is a batch")
         let rows = parts.reduce(0) { $0 + $1.rows }
@@ -109,8 +110,8 @@ public struct ReLUMultipliers: Sendable {
         return ReLUMultipliers(rows: 1, alpha: one.alpha, splits: own.map { splits[$0] }, beta: own.map { one.beta[$0] })
     }
 
-    /// The splits on `node` that hold on some rows but not all (a batch's), as (row, neuron,
-    /// active) for each row they hold on; empty when not a batch.
+    /// A batch's splits on `node`, as (row, neuron, active) for each row they hold on; empty
+    /// when not a batch (then the node bounds are clamped to the splits already).
     func rowSplits(on node: Int) -> [(row: Int, neuron: Int, active: Bool)] {
         guard let holds else { return [] }
         var out: [(row: Int, neuron: Int, active: Bool)] = []
