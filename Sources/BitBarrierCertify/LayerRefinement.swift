@@ -14,11 +14,10 @@ import Foundation
 /// expansions; several searches run in lockstep, their new leaves bounded in one batched pass.
 /// Proofs/BranchAndBound.md.
 extension ReLUBranchAndBound {
-    /// One leaf of a neuron's split search: its splits beyond the refined domain's, its node
-    /// bounds (the domain's, each split neuron clamped to its sign), its sound bound, the
-    /// multipliers of its pass (its children's warm start) and the neuron it would be split on.
+    /// One leaf of a neuron's split search: its node bounds (the domain's, each split neuron
+    /// clamped to its sign), its sound bound, the multipliers of its pass (its splits, and its
+    /// children's warm start) and the neuron it would be split on (nil once its bound reaches 0).
     struct BoundLeaf {
-        var splits: [NeuronSplit]
         var nodes: [Bounds]
         var bound: Double
         var multipliers: ReLUMultipliers
@@ -26,11 +25,10 @@ extension ReLUBranchAndBound {
     }
 
     /// One bound to refine: the lower bound of `row . value(node t)`, of which `known` holds
-    /// already, wanted up to `goal` (the search ends there), with the slopes `known` came from
-    /// (the first leaf's warm start); `tag` is the caller's.
+    /// already, with the slopes `known` came from (the first leaf's warm start); `tag` is the
+    /// caller's.
     struct RefineTarget {
         var row: [Double]
-        var goal: Double
         var known: Double
         var start: ReLUMultipliers?
         var tag: Int
@@ -52,8 +50,7 @@ extension ReLUBranchAndBound {
     /// ReLUs before t; `next` hands out targets (nil: none left), `finished` takes each result
     /// (the target and its bound) and may hand back a follow-up target, run next.
     ///
-    /// Each search expands its worst leaf first and stops when that bound reaches the target's
-    /// goal, when that leaf cannot be split (no unstable neuron left before t), or after
+    /// Each search expands its worst leaf first and stops when that bound reaches 0, when that leaf cannot be split (no unstable neuron left before t), or after
     /// `expansions` splits. Up to `batch` searches per worker run in lockstep: the new leaves of
     /// all of them are bounded in one pass per worker (their rows stacked, each with its own
     /// splits, ``ReLUMultipliers/stacking(_:)``), so the affine layers run as matrix products
@@ -69,8 +66,8 @@ extension ReLUBranchAndBound {
         let workers = max(1, workers), capacity = max(1, batch) * workers
         var searches: [BoundSearch] = []
         var followUps: [RefineTarget] = []
-        // A leaf to bound: the search it belongs to, its splits and nodes, warm start and floor.
-        typealias Request = (search: Int, splits: [NeuronSplit], nodes: [Bounds], warm: ReLUMultipliers, floor: Double)
+        // A leaf to bound: the search it belongs to, its nodes, warm start and floor.
+        typealias Request = (search: Int, nodes: [Bounds], warm: ReLUMultipliers, floor: Double)
         func finish(_ k: Int) {
             if let more = finished(searches[k].target, searches[k].bound) { followUps.append(more) }
         }
@@ -87,7 +84,7 @@ extension ReLUBranchAndBound {
                 var s = searches[k]
                 var expanding: [BoundLeaf] = []
                 while expanding.count < width, s.expanded < expansions,
-                      let w = s.leaves.indices.min(by: { s.leaves[$0].bound < s.leaves[$1].bound }), s.leaves[w].bound < s.target.goal,
+                      let w = s.leaves.indices.min(by: { s.leaves[$0].bound < s.leaves[$1].bound }), s.leaves[w].bound < 0,
                       s.leaves[w].branch != nil {
                     expanding.append(s.leaves.remove(at: w))
                     s.expanded += 1
@@ -105,8 +102,7 @@ extension ReLUBranchAndBound {
                         // clamped to its sign; the child's pass enforces the split itself (beta).
                         var childNodes = parent.nodes
                         guard BoundAnalysis.clamp(&childNodes[node], [split]) else { continue }
-                        requests.append((k, parent.splits + [split], childNodes,
-                                         parent.multipliers.selecting([0], adding: split), parent.bound))
+                        requests.append((k, childNodes, parent.multipliers.selecting([0], adding: split), parent.bound))
                     }
                 }
                 searches[k] = s
@@ -115,28 +111,27 @@ extension ReLUBranchAndBound {
             // New searches fill the batch (follow-ups first); each starts with one leaf, the domain.
             while searches.count < capacity, let target = followUps.isEmpty ? next() : followUps.removeFirst() {
                 let warm = target.start ?? ReLUMultipliers(rows: 1, relus: earlier, nodes: nodes, splits: splits)
-                requests.append((searches.count, [], nodes, warm, target.known))
+                requests.append((searches.count, nodes, warm, target.known))
                 searches.append(BoundSearch(target: target))
             }
             if requests.isEmpty { return }
             // One pass per worker over its share of the new leaves: row i of a pass is its
             // request i's target row over that request's own domain.
-            let chunks = stride(from: 0, to: requests.count, by: (requests.count + workers - 1) / workers).map {
-                Array(requests[$0..<min($0 + (requests.count + workers - 1) / workers, requests.count)])
-            }
+            let chunks = contiguousParts(requests, count: workers)
             let targets = searches.map(\.target)
             let leaves = PartResults<[BoundLeaf]>(count: chunks.count)
             runOnThreads(chunks.count) { c in
                 let part = chunks[c]
                 let rows = LinearRows(rows: part.count, columns: n, values: part.flatMap { targets[$0.search].row })
-                let goals = part.map { targets[$0.search].goal }
                 let o = analysis.optimizedLowerBounds(rows, at: t, box: box, nodes: nodes, relus: earlier,
                                                       start: ReLUMultipliers.stacking(part.map(\.warm)), steps: steps) {
-                    zip($0, goals).allSatisfy { $0 >= $1 }
+                    $0.allSatisfy { $0 >= 0 }
                 }
                 leaves.set(c, part.enumerated().map { i, r in
-                    BoundLeaf(splits: r.splits, nodes: r.nodes, bound: max(r.floor, o.lows[i]), multipliers: o.multipliers.row(i),
-                              branch: branchingNeuron(row: i, captured: o.captured, nodes: r.nodes, before: t))
+                    // A leaf whose bound reached 0 is never split: no branching score for it.
+                    let bound = max(r.floor, o.lows[i])
+                    return BoundLeaf(nodes: r.nodes, bound: bound, multipliers: o.multipliers.row(i),
+                                     branch: bound < 0 ? branchingNeuron(row: i, captured: o.captured, nodes: r.nodes, before: t) : nil)
                 })
             }
             for (c, part) in chunks.enumerated() {
@@ -169,7 +164,7 @@ extension ReLUBranchAndBound {
             let j = unstable[k]
             var row = [Double](repeating: 0, count: n)
             row[j] = upper ? -1 : 1
-            return RefineTarget(row: row, goal: 0, known: upper ? -b.upper[j] : b.lower[j],
+            return RefineTarget(row: row, known: upper ? -b.upper[j] : b.lower[j],
                                 start: stored?.rows([j], upper: upper), tag: 2 * k + (upper ? 1 : 0))
         }
         // Lower bounds first; a neuron whose lower bound stays below 0 gets its upper bound next.

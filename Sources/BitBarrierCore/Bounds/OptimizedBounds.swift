@@ -101,13 +101,11 @@ extension BoundAnalysis {
             let b = nodes[pre], n = b.count
             let unstable = (0..<n).filter { b.lower[$0] < 0 && b.upper[$0] > 0 }
             guard !unstable.isEmpty else { continue }
-            let k = unstable.count
             let earlier = relus.filter { $0.relu < pre }
             let own = splits.filter { $0.node < pre }
             // The neurons in `workers` parts, each optimised on its own thread (the rows are
             // independent): rows 0..<m are a part's lower bounds, m..<2m its upper ones.
-            let size = (k + workers - 1) / max(1, workers)
-            let parts = stride(from: 0, to: k, by: max(1, size)).map { Array(unstable[$0..<min($0 + size, k)]) }
+            let parts = contiguousParts(unstable, count: workers)
             let results = PartResults<OptimizedPass>(count: parts.count)
             let nodesNow = nodes
             runOnThreads(parts.count) { c in

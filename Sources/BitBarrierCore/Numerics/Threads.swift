@@ -26,6 +26,13 @@ public func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void
     done.wait()
 }
 
+/// `items` in at most `count` contiguous parts of nearly equal size, in order (none when empty):
+/// the work of ``runOnThreads(_:_:)``'s threads.
+public func contiguousParts<T>(_ items: [T], count: Int) -> [[T]] {
+    let size = max(1, (items.count + max(1, count) - 1) / max(1, count))
+    return stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min($0 + size, items.count)]) }
+}
+
 /// One result per part of a ``runOnThreads(_:_:)`` step (each index written by one thread).
 public final class PartResults<Value>: @unchecked Sendable {
     private let lock = NSLock()
