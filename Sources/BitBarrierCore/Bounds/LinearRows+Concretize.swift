@@ -98,6 +98,42 @@ extension LinearRows {
         return result
     }
 
+    /// A sound lower bound of the minimum over the box of `sum_r w_r (row_r . x + constant_r)`,
+    /// for any weights `w` (branch and bound uses w >= 0: a combination positive on the box
+    /// proves that the rows are not all <= 0 at any point of it).
+    ///
+    /// The combined row and constant are formed in round-to-nearest; each coefficient's error
+    /// (a dot product of length `rows`) times the box's magnitude in that coordinate, and the
+    /// constant's error, are subtracted from the combined row's sound minimum
+    /// (``minimum(over:plus:)``). Infinite or NaN inputs give -infinity or NaN, never a
+    /// positive bound that does not hold.
+    public func combinedMinimum(weights w: [Double], over box: Bounds, plus constant: [Double]) -> Double {
+        precondition(w.count == rows && constant.count == rows && box.count == columns, "LinearRows.combinedMinimum: size mismatch")
+        var combined = LinearRows(zeros: 1, columns: columns)
+        let m = box.magnitude
+        var error = 0.0
+        for j in 0..<columns {
+            var s = 0.0, mag = 0.0
+            for r in 0..<rows {
+                let t = w[r] * values[r * columns + j]
+                s += t
+                mag += abs(t)
+            }
+            combined.values[j] = s
+            if mag != 0 { error += FloatError.dotProduct(length: rows, magnitude: mag) * m[j] }
+        }
+        var c = 0.0, magnitude = 0.0
+        for r in 0..<rows {
+            let t = w[r] * constant[r]
+            c += t
+            magnitude += abs(t)
+        }
+        error += FloatError.dotProduct(length: rows, magnitude: magnitude)
+        // `error` summed columns + 1 nonnegative terms, each a product rounded to nearest.
+        let bound = (error * (1 + FloatError.gamma(columns + 2))).nextUp
+        return (combined.minimum(over: box, plus: [c])[0] - bound).nextDown
+    }
+
     /// Adds `other` in place; returns the sound bound on the rounding error of each row's sum
     /// applied to a value of magnitude at most `magnitude` (u |a + b| . m per row).
     mutating func add(_ other: LinearRows, magnitude: [Double]) -> [Double] {

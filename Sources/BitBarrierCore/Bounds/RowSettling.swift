@@ -69,19 +69,3 @@ final class RowSettling {
         return result
     }
 }
-
-extension LinearRows {
-    /// The given rows, in the given order.
-    func selectingRows(_ indices: [Int]) -> LinearRows {
-        let n = columns
-        let values = [Double](unsafeUninitializedCapacity: indices.count * n) { out, count in
-            self.values.withUnsafeBufferPointer { v in
-                for (k, r) in indices.enumerated() {
-                    (out.baseAddress! + k * n).update(from: v.baseAddress! + r * n, count: n)
-                }
-            }
-            count = indices.count * n
-        }
-        return LinearRows(rows: indices.count, columns: n, values: values)
-    }
-}

@@ -113,3 +113,19 @@ public struct BackwardStep: Sendable {
         self.constant = constant
     }
 }
+
+extension LinearRows {
+    /// The given rows, in the given order.
+    public func selectingRows(_ indices: [Int]) -> LinearRows {
+        let n = columns
+        let values = [Double](unsafeUninitializedCapacity: indices.count * n) { out, count in
+            self.values.withUnsafeBufferPointer { v in
+                for (k, r) in indices.enumerated() {
+                    (out.baseAddress! + k * n).update(from: v.baseAddress! + r * n, count: n)
+                }
+            }
+            count = indices.count * n
+        }
+        return LinearRows(rows: indices.count, columns: n, values: values)
+    }
+}
