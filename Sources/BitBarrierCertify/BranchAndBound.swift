@@ -1,5 +1,6 @@
 import BitBarrierCore
 import BitBarrierData
+import BitBarrierLP
 import Foundation
 
 /// Complete input-splitting branch and bound for a VNN-LIB property (best for low-dimensional
@@ -16,6 +17,13 @@ import Foundation
 /// are the CROWN coefficients on the input of the constraints closest to exclusion (the widest
 /// input when they vanish). Intermediate bounds are intersected with the parent box's.
 /// Children inherit the exclusions of their parent (a sub-box of an excluded box is excluded).
+///
+/// Two additions make tight properties tractable (ACAS Xu 3_3 property 2): a conjunction whose
+/// constraints no single bound excludes may be excluded by a positive combination of their
+/// linear bounds (``combination(_:constants:box:)``, GLPK's weights checked rigorously), and a
+/// box with at most `reluSplitLimit` unstable ReLUs is split on one of them rather than on an
+/// input (BranchAndBound+ReLUSplits.swift): with every ReLU signed, the network is affine on
+/// the sub-domain and the combination decides it exactly.
 ///
 /// The outcome is `proved` only when every box of every case was closed; a box too narrow to
 /// split (its halves would not shrink in floating point) makes the outcome `unresolved`.
@@ -54,11 +62,18 @@ public struct BranchAndBound: Sendable {
     /// Gradient steps tried inside every open box (0 for the centre only).
     public var localSteps: Int
 
+    /// Boxes with at most this many unstable ReLUs are split on those instead of on the inputs
+    /// (BranchAndBound+ReLUSplits.swift); 0 turns it off.
+    public var reluSplitLimit = 24
+    /// Whether the network's nonlinearities are all ReLUs (only then a sign pattern makes it affine).
+    let reluOnly: Bool
+
     public init(network: Network, spec: VNNLibSpec, falsifier: Falsifier = Falsifier(), localSteps: Int = 4) {
         self.analysis = BoundAnalysis(network: network)
         self.spec = spec
         self.falsifier = falsifier
         self.localSteps = localSteps
+        reluOnly = ReLUBranchAndBound.applies(to: network)
     }
 
     struct Item: BranchItem {
@@ -73,6 +88,11 @@ public struct BranchAndBound: Sendable {
         var priority: Double = -.infinity
         /// The parent's node bounds (sound on this sub-box too), or nil at the root.
         var nodes: [Bounds]? = nil
+        /// The ReLU signs of this sub-domain of the box (none: the whole box).
+        var splits: [NeuronSplit] = []
+        /// Nodes before this one depend on nothing that changed since the parent's bounds
+        /// (the newest split's node; 0 after an input split).
+        var reuseBefore = 0
     }
 
     /// Runs the search with `workers` threads until it ends or `deadline` passes.
@@ -100,7 +120,8 @@ public struct BranchAndBound: Sendable {
         return (owners, rows)
     }
 
-    /// Bounds one box, then closes, refutes or splits it.
+    /// Bounds one box (or one sub-domain of a box, where some ReLUs have a sign), then closes,
+    /// refutes or splits it.
     func process(_ item: Item) -> BranchStep<Item> {
         let c = spec.cases[item.caseIndex]
         var open = item.open
@@ -109,9 +130,17 @@ public struct BranchAndBound: Sendable {
         let box = Bounds(lower: item.lower, upper: item.upper)
         var lows = [Double](repeating: -.infinity, count: owners.count)
         var nodes: [Bounds] = []
+        // The open rows' linear lower bounds on the input, and their minima over the box.
+        var pass: (input: LinearRows?, constant: [Double])? = nil
+        // The splits' constraints as linear lower bounds on the input (each <= 0 on the domain).
+        var splitRows = LinearRows(zeros: 0, columns: box.count), splitConstants: [Double] = []
         if !owners.isEmpty {
-            nodes = nodeBounds(box, parent: item.nodes)
-            lows = analysis.lowerBounds(of: rows, at: analysis.network.output, box: box, nodes: nodes)
+            // nil: the splits contradict the bounds, the sub-domain is empty.
+            guard let bounded = domainBounds(item, box: box, constraints: &splitRows, constants: &splitConstants) else { return .closed }
+            nodes = bounded
+            let p = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes)
+            lows = p.input?.minimum(over: box, plus: p.constant) ?? p.constant
+            pass = p
         }
         // The constraint closest to excluding each open conjunction.
         var closest: [Int: Int] = [:]
@@ -127,27 +156,56 @@ public struct BranchAndBound: Sendable {
         }
         for k in excluded { open[k] = false }
         if !open.contains(true) { return .closed }
+        // A positive combination of a conjunction's linear bounds and the splits' constraints
+        // may exclude it where no single bound does; where none can, the LP's point is a
+        // candidate.
+        var points: [[Double]] = []
+        if let pass, let a = pass.input {
+            for k in open.indices where open[k] {
+                let members = owners.indices.filter { owners[$0].conjunction == k }
+                guard members.count > 1 || splitRows.rows > 0 else { continue }
+                var g = a.selectingRows(members)
+                g.values += splitRows.values
+                g.rows += splitRows.rows
+                let h = members.map { (pass.constant[$0] + owners[$0].constraint.constant).nextDown } + splitConstants
+                switch Self.combination(g, constants: h, box: box) {
+                case .excluded: open[k] = false
+                case .candidate(let x): points.append(x)
+                case .none: break
+                }
+            }
+            if !open.contains(true) { return .closed }
+        }
         var priority = Double.infinity
         for (k, r) in closest where open[k] { priority = min(priority, lows[r] + owners[r].constraint.constant) }
         if closest.isEmpty { priority = -.infinity }
 
         let chosen = closest.filter { open[$0.key] }.map { $0.value }.sorted()
-        let coefficients = inputCoefficients(rows: rows, selecting: chosen, box: box, nodes: nodes)
+        let coefficients = chosen.isEmpty ? nil : pass?.input?.selectingRows(chosen)
         let conjunctions = chosen.map { owners[$0].conjunction }
-        if let w = witness(in: item, open: open, coefficients: coefficients, conjunctions: conjunctions) { return .found(w) }
+        if let w = witness(in: item, open: open, coefficients: coefficients, conjunctions: conjunctions, points: points) { return .found(w) }
+        var next = item
+        next.open = open
+        next.depth += 1
+        next.priority = priority
+        next.nodes = nodes.isEmpty ? nil : nodes
+        // Few unstable ReLUs left: split those (the earliest layer first), the box stays.
+        if reluOnly, !nodes.isEmpty, Self.unstableCount(nodes, analysis: analysis) <= reluSplitLimit,
+           let split = Self.unstableNeuron(nodes, analysis: analysis) {
+            return .split([false, true].map { active in
+                var child = next
+                child.splits.append(NeuronSplit(node: split.node, neuron: split.neuron, active: active))
+                child.reuseBefore = split.node
+                return child
+            })
+        }
         guard let dim = splitDimension(item, coefficients: coefficients) else { return .stuck }
         let mid = item.lower[dim] + 0.5 * (item.upper[dim] - item.lower[dim])
-        var left = item, right = item
-        left.open = open
-        right.open = open
+        var left = next, right = next
         left.upper[dim] = mid
         right.lower[dim] = mid
-        left.depth += 1
-        right.depth += 1
-        left.priority = priority
-        right.priority = priority
-        left.nodes = nodes.isEmpty ? nil : nodes
-        right.nodes = left.nodes
+        left.reuseBefore = 0
+        right.reuseBefore = 0
         return .split([left, right])
     }
 
@@ -155,10 +213,10 @@ public struct BranchAndBound: Sendable {
     /// minimising the CROWN lower bound of its constraint closest to exclusion (row `r` of
     /// `coefficients` belongs to conjunction `conjunctions[r]`); then a few descent steps on each
     /// open conjunction from its corner (from the centre when it has none).
-    func witness(in item: Item, open: [Bool], coefficients: LinearRows?, conjunctions: [Int]) -> VNNWitness? {
+    func witness(in item: Item, open: [Bool], coefficients: LinearRows?, conjunctions: [Int], points: [[Double]] = []) -> VNNWitness? {
         let centre = item.lower.indices.map { 0.5 * (item.lower[$0] + item.upper[$0]) }
         var starts = [Int: [Double]]()
-        var candidates = [centre]
+        var candidates = [centre] + points
         if let a = coefficients {
             for r in 0..<a.rows {
                 let corner = Self.minimisingCorner(a, rows: r..<(r + 1), lower: item.lower, upper: item.upper)
@@ -219,21 +277,21 @@ public struct BranchAndBound: Sendable {
         return dim
     }
 
-    /// CROWN bounds of every node over `box`, intersected with the parent box's (sound on the
-    /// sub-box too): a ReLU input stable on the parent stays stable and costs no backward pass.
-    func nodeBounds(_ box: Bounds, parent: [Bounds]?) -> [Bounds] {
-        analysis.layerBounds(box, intermediate: .crown, parent: parent)
+    /// What a conjunction's linear bounds say about a box.
+    enum Combination {
+        /// A positive combination of the bounds is > 0 on the whole box (checked rigorously).
+        case excluded
+        /// The bounds are all <= 0 at this point (by GLPK's solution): a likely counterexample.
+        case candidate([Double])
     }
 
-    /// The CROWN coefficients `a_k` on the input of the selected rows (used as a heuristic for
-    /// splitting and for candidates), or nil if the rows do not reach the input.
-    func inputCoefficients(rows: LinearRows, selecting chosen: [Int], box: Bounds, nodes: [Bounds]) -> LinearRows? {
-        guard !chosen.isEmpty, !nodes.isEmpty else { return nil }
-        var selected = LinearRows(zeros: chosen.count, columns: rows.columns)
-        for (r, k) in chosen.enumerated() {
-            for j in 0..<rows.columns { selected.values[r * rows.columns + j] = rows.values[k * rows.columns + j] }
-        }
-        return analysis.substitute(selected, at: analysis.network.output, box: box, nodes: nodes).input
+    /// Asks GLPK for the weights of a conjunction's linear bounds `a_k . x + b_k` with the
+    /// largest minimum on the box (``ConjunctionLP``) and checks a positive answer in rigorous
+    /// arithmetic; nil when neither applies.
+    static func combination(_ a: LinearRows, constants b: [Double], box: Bounds) -> Combination? {
+        guard let lp = ConjunctionLP.solve(a, constants: b, box: box) else { return nil }
+        if lp.value > 0 { return a.combinedMinimum(weights: lp.weights, over: box, plus: b) > 0 ? .excluded : nil }
+        return .candidate(lp.point)
     }
 }
 

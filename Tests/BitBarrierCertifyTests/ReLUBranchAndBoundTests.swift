@@ -36,7 +36,8 @@ import Testing
 
     /// Unsafe region y0 - y1 + d <= 0 with d around the sampled minimum of y0 - y1 over the box:
     /// below it the region is reachable (sat), above it maybe not. Both searches must give the
-    /// same answer whenever both finish, with and without the LP.
+    /// same answer whenever both finish, with and without the LP; so must input splitting with
+    /// and without ReLU splits inside its boxes.
     @Test(arguments: [UInt64(1), 2, 3, 4, 5])
     func agreesWithInputSplitting(seed: UInt64) throws {
         let network = Self.network(seed: seed)
@@ -56,7 +57,18 @@ import Testing
                 VNNLibCase(lower: lower, upper: upper, outputDisjuncts: [[OutputConstraint(coefficients: [1, -1, 0], constant: d)]]),
             ])
             let deadline = ContinuousClock.now + .seconds(20)
-            let byInputs = BranchAndBound(network: network, spec: spec).run(deadline: deadline).0
+            // Input splitting with ReLU splits inside boxes from the first box on, and without.
+            var withSplits = BranchAndBound(network: network, spec: spec)
+            withSplits.reluSplitLimit = 1000
+            var plain = withSplits
+            plain.reluSplitLimit = 0
+            let byInputs = withSplits.run(deadline: deadline).0
+            let byInputsOnly = plain.run(deadline: ContinuousClock.now + .seconds(20)).0
+            if case .counterexample(let w) = byInputs { VerifyTests.expectReplays(w, network, spec, "seed \(seed) shift \(shift)") }
+            let (p, q) = (Self.outcomeLabel(byInputs), Self.outcomeLabel(byInputsOnly))
+            if (p == "proved" || p == "counterexample") && (q == "proved" || q == "counterexample") {
+                #expect(p == q, "seed \(seed) shift \(shift): input splitting with ReLU splits \(p), without \(q)")
+            }
             for useLP in [true, false] {
                 var search = ReLUBranchAndBound(network: network, spec: spec)
                 search.useLP = useLP
