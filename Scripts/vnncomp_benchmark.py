@@ -130,21 +130,27 @@ def main():
         ref = reference.get((category, os.path.basename(onnx), os.path.basename(vnnlib)), "missing")
         with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
             t0 = time.monotonic()
-            proc = subprocess.run(
-                [args.binary, "verify", os.path.join(folder, onnx), os.path.join(folder, vnnlib),
-                 "--timeout", str(timeout), "--result", out.name],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=timeout + 30)
+            try:
+                proc = subprocess.run(
+                    [args.binary, "verify", os.path.join(folder, onnx), os.path.join(folder, vnnlib),
+                     "--timeout", str(timeout), "--result", out.name],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=timeout + 30)
+                overran = False
+            except subprocess.TimeoutExpired:
+                # Killed 30 s past its budget: recorded, never scored as an answer.
+                proc, overran = None, True
             wall = time.monotonic() - t0
-            text = open(out.name).read()
-        verdict = text.split("\n", 1)[0].strip() if text else "error"
-        note = ""
+            text = "" if overran else open(out.name).read()
+        verdict = "overran" if overran else (text.split("\n", 1)[0].strip() if text else "error")
+        note = "killed 30 s after its timeout" if overran else ""
         if verdict in ("unsat", "sat"):
             counts[verdict] += 1
         elif verdict == "timeout":
             counts["timeout"] += 1
         else:
             counts["other"] += 1
-            note = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+            if proc is not None and proc.stderr.strip():
+                note = proc.stderr.strip().splitlines()[-1]
         if ref not in ("sat", "unsat"):
             counts["unscored"] += 1
         elif verdict in ("sat", "unsat") and verdict != ref:
