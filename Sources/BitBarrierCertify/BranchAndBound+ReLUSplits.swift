@@ -22,15 +22,18 @@ extension BranchAndBound {
     /// Node bounds of the item's sub-domain (nil when it is empty), with its splits'
     /// constraints appended to `g` and `h`; the earliest unstable layer is tightened over their
     /// polytope.
-    func domainBounds(_ item: Item, box: Bounds, constraints g: inout LinearRows, constants h: inout [Double]) -> [Bounds]? {
-        guard var nodes = analysis.splitLayerBounds(box, parent: item.nodes, splits: item.splits, reuseBefore: item.reuseBefore) else { return nil }
+    func domainBounds(_ item: Item, box: Bounds, until deadline: ContinuousClock.Instant? = nil,
+                      constraints g: inout LinearRows, constants h: inout [Double]) -> [Bounds]? {
+        guard var nodes = analysis.splitLayerBounds(box, parent: item.nodes, splits: item.splits, reuseBefore: item.reuseBefore,
+                                                    until: deadline) else { return nil }
         guard !item.splits.isEmpty else { return nodes }
         guard let (rows, constants) = splitConstraints(item.splits, box: box, nodes: nodes) else { return nodes }
         g = rows
         h = constants
         if let i = Self.unstableNeuron(nodes, analysis: analysis)?.node {
             guard tighten(node: i, nodes: &nodes, constraints: g, constants: h, box: box) else { return nil }
-            guard let tightened = analysis.splitLayerBounds(box, parent: nodes, splits: item.splits, reuseBefore: i + 1) else { return nil }
+            guard let tightened = analysis.splitLayerBounds(box, parent: nodes, splits: item.splits, reuseBefore: i + 1,
+                                                            until: deadline) else { return nil }
             nodes = tightened
         }
         return nodes

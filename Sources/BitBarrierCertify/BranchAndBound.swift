@@ -102,7 +102,7 @@ public struct BranchAndBound: Sendable {
             Item(caseIndex: ci, lower: spec.cases[ci].lower, upper: spec.cases[ci].upper,
                  open: [Bool](repeating: true, count: spec.cases[ci].outputDisjuncts.count), depth: 0)
         }
-        return WorkList(items, onProgress: progress).run(workers: workers, deadline: deadline) { item, _ in process(item) }
+        return WorkList(items, onProgress: progress).run(workers: workers, deadline: deadline) { item, _ in process(item, until: deadline) }
     }
 
     /// The constraints of a case's open conjunctions, in order, with their conjunction, and
@@ -121,8 +121,9 @@ public struct BranchAndBound: Sendable {
     }
 
     /// Bounds one box (or one sub-domain of a box, where some ReLUs have a sign), then closes,
-    /// refutes or splits it.
-    func process(_ item: Item) -> BranchStep<Item> {
+    /// refutes or splits it. Past `deadline` its bounds stay partly interval bounds (sound,
+    /// looser: the work list then stops at its next check).
+    func process(_ item: Item, until deadline: ContinuousClock.Instant? = nil) -> BranchStep<Item> {
         let c = spec.cases[item.caseIndex]
         var open = item.open
         // Rows of the open conjunctions' constraints, in order.
@@ -136,7 +137,7 @@ public struct BranchAndBound: Sendable {
         var splitRows = LinearRows(zeros: 0, columns: box.count), splitConstants: [Double] = []
         if !owners.isEmpty {
             // nil: the splits contradict the bounds, the sub-domain is empty.
-            guard let bounded = domainBounds(item, box: box, constraints: &splitRows, constants: &splitConstants) else { return .closed }
+            guard let bounded = domainBounds(item, box: box, until: deadline, constraints: &splitRows, constants: &splitConstants) else { return .closed }
             nodes = bounded
             let p = analysis.substitute(rows, at: analysis.network.output, box: box, nodes: nodes)
             lows = p.input?.minimum(over: box, plus: p.constant) ?? p.constant

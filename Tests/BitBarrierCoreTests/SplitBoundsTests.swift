@@ -1,4 +1,4 @@
-import BitBarrierCore
+@testable import BitBarrierCore
 import Testing
 
 /// ReLU branch and bound's sub-domain bounds: with some ReLU inputs restricted to a sign,
@@ -85,5 +85,46 @@ import Testing
         }
         #expect(child != nil, "seed \(seed): a sub-domain holding a sampled point was reported empty")
         #expect(inside > 0, "seed \(seed): no sampled point in the sub-domain (the check would be vacuous)")
+    }
+
+    /// Tightening a node's neurons in chunks while watching a deadline: with the deadline far
+    /// away the bounds are those of one pass (up to summation order); with it already past, the neurons of the wide
+    /// layer keep their interval bounds, which contain the tightened ones.
+    @Test func deadlineChunksKeepTheBounds() throws {
+        var rng = SplitMix64(seed: 11)
+        var nodes: [Node] = []
+        for (n, k) in [(600, 4), (600, 600)] {
+            nodes.append(Node(name: "d\(nodes.count)", opType: "Gemm", layer: TestNetworks.dense(&rng, n, k),
+                              inputs: [nodes.isEmpty ? .input : .node(nodes.count - 1)], shape: [1, n]))
+            nodes.append(Node(name: "r\(nodes.count)", opType: "Relu", layer: ReLU(size: n), inputs: [.node(nodes.count - 1)], shape: [1, n]))
+        }
+        nodes.append(Node(name: "out", opType: "Gemm", layer: TestNetworks.dense(&rng, 3, 600), inputs: [.node(nodes.count - 1)], shape: [1, 3]))
+        let network = Network(name: "wide", inputName: "x", inputShape: [1, 4], outputName: "y", nodes: nodes, output: nodes.count - 1)
+        let analysis = BoundAnalysis(network: network)
+        let box = Bounds(lower: [-1, -1, -1, -1], upper: [1, 1, 1, 1])
+        let plain = try #require(analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0))
+        let unstable = (0..<600).filter { plain[2].lower[$0] < 0 && plain[2].upper[$0] > 0 }.count
+        let interval = analysis.intervalBounds(box)
+        let candidates = (0..<600).filter { interval[2].lower[$0] < 0 && interval[2].upper[$0] > 0 }.count
+        #expect(candidates > BoundAnalysis.deadlineChunk, "only \(candidates) candidates (\(unstable) unstable): no chunks to test")
+        let chunked = try #require(analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0, until: .now + .seconds(3600)))
+        // The same rows, bounded in smaller batches: equal up to the GEMMs' summation order.
+        var gap = 0.0
+        for i in plain.indices {
+            for k in 0..<plain[i].count {
+                gap = max(gap, abs(chunked[i].lower[k] - plain[i].lower[k]), abs(chunked[i].upper[k] - plain[i].upper[k]))
+            }
+        }
+        #expect(gap < 1e-9, "chunked tightening moved a bound by \(gap)")
+        let late = try #require(analysis.splitLayerBounds(box, parent: nil, splits: [], reuseBefore: 0, until: .now - .seconds(1)))
+        var looser = 0
+        for i in plain.indices {
+            for k in 0..<plain[i].count {
+                #expect(late[i].lower[k] <= plain[i].lower[k] && late[i].upper[k] >= plain[i].upper[k],
+                        "node \(i) neuron \(k): past the deadline [\(late[i].lower[k]), \(late[i].upper[k])] does not contain [\(plain[i].lower[k]), \(plain[i].upper[k])]")
+                if late[i].lower[k] < plain[i].lower[k] || late[i].upper[k] > plain[i].upper[k] { looser += 1 }
+            }
+        }
+        #expect(looser > 0, "past the deadline nothing was left untightened")
     }
 }

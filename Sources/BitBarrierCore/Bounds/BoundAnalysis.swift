@@ -92,16 +92,19 @@ public struct BoundAnalysis: Sendable {
     /// `slopes` (by node) are alpha-CROWN slopes for the rows bounding that node's neurons
     /// (``NeuronBoundSlopes``, the root's): such a node is bounded with them instead of CROWN's
     /// default slopes when they cover its unstable neurons.
+    /// Past `deadline`, the neurons not yet tightened keep their interval bounds (sound, only
+    /// looser), so a search checking its deadline between pieces stops soon after it, even on a
+    /// network whose root bounds alone take longer (``tighten(node:bounds:indices:box:nodes:slopes:until:)``).
     public func splitLayerBounds(_ box: Bounds, parent: [Bounds]?, splits: [NeuronSplit], reuseBefore: Int,
-                                 slopes: [Int: NeuronBoundSlopes] = [:]) -> [Bounds]? {
+                                 slopes: [Int: NeuronBoundSlopes] = [:], until deadline: ContinuousClock.Instant? = nil) -> [Bounds]? {
         var byNode: [Int: [NeuronSplit]] = [:]
         for s in splits { byNode[s.node, default: []].append(s) }
         return computeLayerBounds(box, intermediate: .crown, parent: parent, splits: byNode, reuseBefore: parent == nil ? 0 : reuseBefore,
-                                  slopes: slopes)
+                                  slopes: slopes, until: deadline)
     }
 
     func computeLayerBounds(_ box: Bounds, intermediate: BoundMethod, parent: [Bounds]?, splits: [Int: [NeuronSplit]], reuseBefore: Int,
-                            slopes: [Int: NeuronBoundSlopes] = [:]) -> [Bounds]? {
+                            slopes: [Int: NeuronBoundSlopes] = [:], until deadline: ContinuousClock.Instant? = nil) -> [Bounds]? {
         var result: [Bounds] = []
         result.reserveCapacity(network.nodes.count)
         for (i, node) in network.nodes.enumerated() {
@@ -119,7 +122,7 @@ public struct BoundAnalysis: Sendable {
                 // Only neurons that may be unstable need a CROWN bound before a ReLU.
                 let candidates = (0..<b.count).filter { !consumerIsReLU || (b.lower[$0] < 0 && b.upper[$0] > 0) }
                 if !candidates.isEmpty {
-                    b = tighten(node: i, bounds: b, indices: candidates, box: box, nodes: result, slopes: slopes[i])
+                    b = tighten(node: i, bounds: b, indices: candidates, box: box, nodes: result, slopes: slopes[i], until: deadline)
                     guard Self.clamp(&b, own) else { return nil }
                 }
             }
@@ -155,6 +158,24 @@ public struct BoundAnalysis: Sendable {
             }
         }
     }
+
+    /// ``tighten(node:bounds:indices:box:nodes:slopes:)`` watching a deadline: the neurons are
+    /// tightened `deadlineChunk` at a time, and those left when it passes keep the bounds they
+    /// came with (each row's pass is its own, so the chunks give the bounds of one pass).
+    func tighten(node i: Int, bounds b: Bounds, indices: [Int], box: Bounds, nodes: [Bounds], slopes: NeuronBoundSlopes? = nil,
+                 until deadline: ContinuousClock.Instant?) -> Bounds {
+        guard let deadline, indices.count > Self.deadlineChunk else { return tighten(node: i, bounds: b, indices: indices, box: box, nodes: nodes, slopes: slopes) }
+        var tightened = b
+        for start in stride(from: 0, to: indices.count, by: Self.deadlineChunk) {
+            if ContinuousClock.now >= deadline { break }
+            let chunk = Array(indices[start..<min(start + Self.deadlineChunk, indices.count)])
+            tightened = tighten(node: i, bounds: tightened, indices: chunk, box: box, nodes: nodes, slopes: slopes)
+        }
+        return tightened
+    }
+
+    /// Neurons per chunk when a deadline is watched.
+    static let deadlineChunk = 256
 
     /// Tightens the bounds of the given neurons of a node by backward substitution.
     ///
