@@ -15,8 +15,6 @@ public enum ConjunctionLP {
     /// rows or the box are not finite or GLPK does not reach an optimum.
     public static func solve(_ a: LinearRows, constants b: [Double], box: Bounds) -> (value: Double, weights: [Double], point: [Double])? {
         precondition(a.rows == b.count && a.columns == box.count, "ConjunctionLP.solve: size mismatch")
-        guard a.values.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite),
-              box.lower.allSatisfy(\.isFinite), box.upper.allSatisfy(\.isFinite) else { return nil }
         let n = a.columns, m = box.magnitude
         // |s| at the optimum is at most the largest |L_k| on the box.
         var limit = 1.0
@@ -26,20 +24,17 @@ public enum ConjunctionLP {
             limit = max(limit, 2 * v + 1)
         }
         guard limit.isFinite else { return nil }
-        var lp = LinearProgram()
-        for j in 0..<n { lp.addVariable(lower: box.lower[j], upper: box.upper[j]) }
-        let s = lp.addVariable(lower: -limit, upper: limit)
+        // The polytope L_k(x) - s <= 0 over (x, s), minimising s.
+        var rows = LinearRows(zeros: a.rows, columns: n + 1)
         for k in 0..<a.rows {
-            lp.addRow(columns: Array(0..<n) + [s], coefficients: Array(a.values[(k * n)..<((k + 1) * n)]) + [-1], upper: -b[k])
+            for j in 0..<n { rows.values[k * (n + 1) + j] = a.values[k * n + j] }
+            rows.values[k * (n + 1) + n] = -1
         }
+        let lifted = Bounds(lower: box.lower + [-limit], upper: box.upper + [limit])
         var objective = [Double](repeating: 0, count: n + 1)
-        objective[s] = 1
-        let problem = GLPKProblem(lp)
-        problem.setObjective(objective)
-        let solution = problem.solveLP()
-        guard solution.status == .optimal else { return nil }
-        // Minimising, a row bounded above has a dual <= 0; its weight is the negated dual.
-        return (solution.primal[s], solution.rowDuals.map { max(0, -$0) }, Array(solution.primal[0..<n]))
+        objective[n] = 1
+        guard let lp = PolytopeLP(constraints: rows, constants: b, box: lifted), let optimum = lp.minimize(objective) else { return nil }
+        return (optimum.value, optimum.multipliers, Array(optimum.point[0..<n]))
     }
 }
 
@@ -67,14 +62,15 @@ public final class PolytopeLP {
         columns = n
     }
 
-    /// GLPK's minimum of `a . x` over the polytope and the constraints' multipliers (>= 0); nil
-    /// when it finds no optimum (an empty polytope among them).
-    public func minimize(_ a: [Double]) -> (value: Double, multipliers: [Double])? {
+    /// GLPK's minimum of `a . x` over the polytope, the constraints' multipliers (>= 0) and the
+    /// minimising point; nil when it finds no optimum (an empty polytope among them).
+    public func minimize(_ a: [Double]) -> (value: Double, multipliers: [Double], point: [Double])? {
         precondition(a.count == columns, "PolytopeLP.minimize: \(a.count) coefficients for \(columns) variables")
         guard a.allSatisfy(\.isFinite) else { return nil }
         problem.setObjective(a)
         let solution = problem.solveLP()
         guard solution.status == .optimal else { return nil }
-        return (solution.objective, solution.rowDuals.map { max(0, -$0) })
+        // Minimising, a row bounded above has a dual <= 0; its multiplier is the negated dual.
+        return (solution.objective, solution.rowDuals.map { max(0, -$0) }, solution.primal)
     }
 }
